@@ -1,0 +1,90 @@
+"""What each role may do (PRODUCT §1): role → Django permissions, kept in step on every migrate.
+
+Scope (which areas, which customers) is not a permission; it lives in the `queries` modules
+(`customers_visible_to`, ...). This table only says *what kind* of thing a role may do.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.apps import apps as global_apps
+from django.contrib.auth.management import create_permissions
+from django.contrib.auth.models import Group, Permission
+from django.db.models import Q
+
+from kefu.accounts.choices import Role
+
+_VIEW_CUSTOMERS = ("customers.view_customer",)
+_SERVE_CUSTOMERS = (
+    "customers.view_customer",
+    "customers.change_customer",
+    "bss.view_billing",
+    "bss.change_offerings",
+)
+
+ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
+    Role.AGENT: _SERVE_CUSTOMERS,
+    Role.TEAM_LEAD: (*_SERVE_CUSTOMERS, "customers.view_customer_pii"),
+    Role.BACK_OFFICE: (*_SERVE_CUSTOMERS, "customers.view_customer_pii"),
+    Role.DISPATCHER: _VIEW_CUSTOMERS,
+    Role.AREA_MANAGER: _VIEW_CUSTOMERS,
+    Role.FIELD_ENGINEER: _VIEW_CUSTOMERS,
+    Role.QA_INSPECTOR: _VIEW_CUSTOMERS,
+    Role.KNOWLEDGE_EDITOR: (),
+    Role.SUPERVISOR: (
+        *_SERVE_CUSTOMERS,
+        "customers.view_customer_pii",
+        "customers.manage_flags",
+        "core.view_auditentry",
+    ),
+    Role.ADMINISTRATOR: (
+        *_SERVE_CUSTOMERS,
+        "customers.view_customer_pii",
+        "customers.manage_flags",
+        "core.view_auditentry",
+        "accounts.view_user",
+        "accounts.add_user",
+        "accounts.change_user",
+        "accounts.view_team",
+        "accounts.add_team",
+        "accounts.change_team",
+        "accounts.view_servicearea",
+        "accounts.add_servicearea",
+        "accounts.change_servicearea",
+        "accounts.view_skill",
+        "accounts.add_skill",
+        "accounts.change_skill",
+        "bss.view_product",
+        "bss.add_product",
+        "bss.change_product",
+    ),
+}
+
+# Roles whose scope is limited to the service areas they are assigned (分级别分工位).
+AREA_SCOPED_ROLES = frozenset({Role.AREA_MANAGER, Role.FIELD_ENGINEER})
+
+
+def _permissions(codes: tuple[str, ...]) -> list[Permission]:
+    query = Q()
+    for code in codes:
+        app_label, codename = code.split(".", 1)
+        query |= Q(content_type__app_label=app_label, codename=codename)
+    found = list(Permission.objects.filter(query)) if codes else []
+    missing = set(codes) - {f"{p.content_type.app_label}.{p.codename}" for p in found}
+    if missing:
+        raise LookupError(f"role table names unknown permissions: {sorted(missing)}")
+    return found
+
+
+def sync_roles() -> None:
+    """Create the role groups and give each exactly the permissions of the table."""
+    for app_config in global_apps.get_app_configs():
+        create_permissions(app_config, verbosity=0)
+    for role, codes in ROLE_PERMISSIONS.items():
+        group, _ = Group.objects.get_or_create(name=str(role))
+        group.permissions.set(_permissions(codes))
+
+
+def sync_roles_after_migrate(sender: Any, **kwargs: Any) -> None:
+    sync_roles()

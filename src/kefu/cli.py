@@ -1,0 +1,71 @@
+"""The `kefu` command: demo, serve, worker, migrate, seed — and any Django management command.
+
+    kefu demo                 migrate, load demo data, serve web + WebSocket + worker on :8000
+    kefu serve [--host H] [--port P]
+    kefu worker               run background tasks (SLA scans, notifications, ...)
+    kefu migrate              apply database migrations
+    kefu seed [--customers N] load the demo operator (safe to re-run)
+    kefu <command> ...        any other Django management command (createsuperuser, shell, ...)
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import signal
+import subprocess
+import sys
+from collections.abc import Sequence
+
+
+def _django(argv: Sequence[str]) -> None:
+    from django.core.management import execute_from_command_line
+
+    execute_from_command_line(["kefu", *argv])
+
+
+def _serve(host: str, port: int) -> int:
+    print(f"Kefu is serving on http://{host}:{port}/  (Ctrl+C stops)", flush=True)
+    return subprocess.call(
+        [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
+         "kefu.config.asgi:application"]
+    )
+
+
+def _worker() -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "kefu.cli", "worker"])
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "kefu.config.settings")
+    args = list(sys.argv[1:] if argv is None else argv)
+    if not args or args[0] in {"-h", "--help", "help"}:
+        print(__doc__)
+        return 0
+    command, rest = args[0], args[1:]
+
+    if command in {"serve", "demo"}:
+        parser = argparse.ArgumentParser(prog=f"kefu {command}")
+        parser.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
+        parser.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8000")))
+        parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        options = parser.parse_args(rest)
+        if command == "demo":
+            _django(["migrate", "--no-input", "-v", "1"])
+            _django(["seed"])
+        worker = None if options.no_worker or command == "serve" else _worker()
+        try:
+            return _serve(options.host, options.port)
+        finally:
+            if worker is not None:
+                worker.send_signal(signal.SIGTERM)
+                worker.wait(timeout=10)
+    if command == "worker":
+        _django(["db_worker", *rest])
+        return 0
+    _django([command, *rest])
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
