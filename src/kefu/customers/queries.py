@@ -1,0 +1,188 @@
+"""Reads about customers that every interface shares, always scoped to the reader.
+
+Every read of customers for a person goes through `customers_visible_to`, so a tenant
+or branch filter can later be added here in one place (ARCHITECTURE §5).
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from django.db.models import Prefetch, Q, QuerySet
+from django.http import Http404
+
+from kefu.accounts.models import User
+from kefu.accounts.queries import area_ids_visible_to
+from kefu.core.masking import mask_address, mask_id_number, mask_phone
+from kefu.customers.choices import ServiceKind
+from kefu.customers.models import Address, ContactNumber, Customer, Subscription
+from kefu.customers.phones import digits_only, format_phone
+
+SEARCH_LIMIT = 20
+_CUSTOMER_NUMBER = re.compile(r"^KH\d+$", re.IGNORECASE)
+_ID_NUMBER = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+
+
+def customers_visible_to(user: User) -> QuerySet[Customer]:
+    """The customers this member of staff may see at all (area scope for field roles)."""
+    if not user.is_active or not user.has_perm("customers.view_customer"):
+        return Customer.objects.none()
+    area_ids = area_ids_visible_to(user)
+    if area_ids is None:
+        return Customer.objects.all()
+    return Customer.objects.filter(service_area_id__in=area_ids)
+
+
+def customer_for_user_or_404(user: User, customer_id: int) -> Customer:
+    try:
+        return customers_visible_to(user).select_related("service_area", "vip_manager").get(pk=customer_id)
+    except Customer.DoesNotExist as error:
+        raise Http404("No such customer") from error
+
+
+def can_see_personal_data(user: User) -> bool:
+    return user.has_perm("customers.view_customer_pii")
+
+
+@dataclass(frozen=True)
+class CustomerHit:
+    """One search result, already masked for the reader."""
+
+    id: int
+    number: str
+    name: str
+    kind: str
+    tier: str
+    phone: str
+    address: str
+    area: str
+    matched_on: str
+
+
+def _phone_query(digits: str) -> Q:
+    # People type +86 / 0086 / a trunk 0; numbers are stored as national digits.
+    for prefix in ("0086", "86"):
+        if digits.startswith(prefix) and len(digits) - len(prefix) >= 10:
+            digits = digits[len(prefix):]
+    digits = digits.lstrip("0") or digits
+    if len(digits) >= 10:
+        return Q(numbers__number=digits) | Q(subscriptions__identifier=digits)
+    return Q(numbers__number__startswith=digits)
+
+
+def _match_condition(text: str) -> tuple[Q, str]:
+    """Decide what the text most likely is, and the condition that finds it with an index."""
+    digits = digits_only(text)
+    compact = text.replace(" ", "").replace("-", "")
+    if _CUSTOMER_NUMBER.match(compact):
+        return Q(number=compact.upper()), "customer_number"
+    if _ID_NUMBER.match(compact):
+        return Q(id_number=compact.upper()), "id_number"
+    if compact.isdigit() and len(digits) >= 3:
+        return _phone_query(digits), "phone"
+    if compact[:2].upper() in {"ZH", "AC"} and any(ch.isdigit() for ch in compact):
+        # Billing account ("ZH…") or a broadband account — both are exact identifiers.
+        return Q(billing_accounts__number=compact.upper()) | Q(subscriptions__identifier=compact), "account"
+    if len(text) >= 5 and any(ch.isdigit() for ch in text):
+        return Q(addresses__text__contains=text), "address"
+    return Q(name__startswith=text), "name"
+
+
+def search_customers(user: User, text: str, limit: int = SEARCH_LIMIT) -> list[CustomerHit]:
+    """Find customers by phone, name, ID number, customer/account number or address."""
+    text = text.strip()
+    if not text:
+        return []
+    condition, matched_on = _match_condition(text)
+    ids = list(
+        customers_visible_to(user).filter(condition).order_by("id").values_list("id", flat=True).distinct()[:limit]
+    )
+    customers = (
+        Customer.objects.filter(id__in=ids)
+        .select_related("service_area")
+        .prefetch_related(
+            Prefetch("numbers", queryset=ContactNumber.objects.order_by("-is_primary", "id")),
+            Prefetch("addresses", queryset=Address.objects.order_by("-is_primary", "id")),
+        )
+        .order_by("number")
+    )
+    full = can_see_personal_data(user)
+    hits = []
+    for customer in customers:
+        numbers = list(customer.numbers.all())
+        addresses = list(customer.addresses.all())
+        phone = numbers[0].number if numbers else ""
+        address = addresses[0].text if addresses else ""
+        hits.append(
+            CustomerHit(
+                id=customer.pk,
+                number=customer.number,
+                name=customer.name,
+                kind=customer.get_kind_display(),
+                tier=customer.tier,
+                phone=format_phone(phone) if full else mask_phone(phone),
+                address=address if full else mask_address(address),
+                area=customer.service_area.name if customer.service_area else "",
+                matched_on=matched_on,
+            )
+        )
+    return hits
+
+
+@dataclass(frozen=True)
+class NumberView:
+    number: str
+    kind: str
+    is_primary: bool
+
+
+@dataclass(frozen=True)
+class SubscriptionView:
+    subscription: Subscription
+    identifier: str  # masked when it is a phone number and the reader may not see it
+
+
+@dataclass(frozen=True)
+class CustomerProfile:
+    """The profile part of the 360 view, masked for the reader."""
+
+    customer: Customer
+    id_number: str
+    numbers: list[NumberView]
+    addresses: list[Address]
+    subscriptions: list[SubscriptionView]
+    shows_personal_data: bool
+
+
+def customer_profile(user: User, customer: Customer) -> CustomerProfile:
+    full = can_see_personal_data(user)
+    numbers = [
+        NumberView(
+            number=format_phone(n.number) if full else mask_phone(n.number),
+            kind=n.get_kind_display(),
+            is_primary=n.is_primary,
+        )
+        for n in customer.numbers.all()
+    ]
+    subscriptions = [
+        SubscriptionView(
+            subscription=subscription,
+            identifier=(
+                mask_phone(subscription.identifier)
+                if subscription.service == ServiceKind.MOBILE and not full
+                else subscription.identifier
+            ),
+        )
+        for subscription in customer.subscriptions.select_related("address")
+        .prefetch_related("devices")
+        .order_by("service", "id")
+    ]
+    return CustomerProfile(
+        customer=customer,
+        id_number=customer.id_number if full else mask_id_number(customer.id_number),
+        numbers=numbers,
+        addresses=list(customer.addresses.select_related("service_area")),
+        subscriptions=subscriptions,
+        shows_personal_data=full,
+    )
