@@ -1,11 +1,11 @@
 """The `kefu` command: demo, serve, worker, migrate, seed — and any Django management command.
 
-    kefu demo                 migrate, load demo data, serve web + WebSocket + worker on :8000
-    kefu serve [--host H] [--port P]
-    kefu worker               run background tasks (SLA scans, notifications, ...)
-    kefu migrate              apply database migrations
-    kefu seed [--customers N] load the demo operator (safe to re-run)
-    kefu <command> ...        any other Django management command (createsuperuser, shell, ...)
+kefu demo                 migrate, load demo data, serve web + WebSocket + worker on :8000
+kefu serve [--host H] [--port P]
+kefu worker               run background tasks (SLA scans, notifications, ...)
+kefu migrate              apply database migrations
+kefu seed [--customers N] load the demo operator (safe to re-run)
+kefu <command> ...        any other Django management command (createsuperuser, shell, ...)
 """
 
 from __future__ import annotations
@@ -27,8 +27,7 @@ def _django(argv: Sequence[str]) -> None:
 def _serve(host: str, port: int) -> int:
     print(f"Kefu is serving on http://{host}:{port}/  (Ctrl+C stops)", flush=True)
     return subprocess.call(
-        [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers",
-         "kefu.config.asgi:application"]
+        [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers", "kefu.config.asgi:application"]
     )
 
 

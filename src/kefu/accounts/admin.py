@@ -11,7 +11,7 @@ class AgentSkillInline(admin.TabularInline[AgentSkill, User]):
 
 
 @admin.register(User)
-class UserAdmin(DjangoUserAdmin):
+class UserAdmin(DjangoUserAdmin[User]):
     list_display = ("username", "display_name", "employee_number", "team", "is_active")
     list_filter = ("groups", "team", "is_active")
     search_fields = ("username", "display_name", "employee_number", "mobile")

@@ -20,12 +20,20 @@ class ServiceArea(models.Model):
     name = models.CharField(_("name"), max_length=64)
     level = models.CharField(_("level"), max_length=16, choices=AreaLevel.choices)
     parent = models.ForeignKey(
-        "self", verbose_name=_("parent"), null=True, blank=True, on_delete=models.PROTECT,
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
         related_name="children",
     )
     path = models.CharField(_("path"), max_length=255, unique=True, editable=False)
     manager = models.ForeignKey(
-        "accounts.User", verbose_name=_("manager"), null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.User",
+        verbose_name=_("manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="managed_areas",
     )
 
@@ -58,7 +66,11 @@ class Team(models.Model):
     name = models.CharField(_("name"), max_length=64)
     kind = models.CharField(_("kind"), max_length=16, choices=TeamKind.choices)
     lead = models.ForeignKey(
-        "accounts.User", verbose_name=_("team lead"), null=True, blank=True, on_delete=models.SET_NULL,
+        "accounts.User",
+        verbose_name=_("team lead"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="led_teams",
     )
     areas = models.ManyToManyField(ServiceArea, verbose_name=_("areas served"), blank=True, related_name="teams")
@@ -97,7 +109,10 @@ class User(AbstractUser):
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
     )
     areas = models.ManyToManyField(
-        ServiceArea, verbose_name=_("areas of responsibility"), blank=True, related_name="staff",
+        ServiceArea,
+        verbose_name=_("areas of responsibility"),
+        blank=True,
+        related_name="staff",
         help_text=_("Field staff and area managers see only work in these areas and below."),
     )
 

@@ -30,12 +30,20 @@ class Customer(models.Model):
     points = models.PositiveIntegerField(_("points"), default=0)
     email = models.EmailField(_("email"), blank=True)
     service_area = models.ForeignKey(
-        "accounts.ServiceArea", verbose_name=_("service area"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="customers",
+        "accounts.ServiceArea",
+        verbose_name=_("service area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="customers",
     )
     vip_manager = models.ForeignKey(
-        settings.AUTH_USER_MODEL, verbose_name=_("VIP manager"), null=True, blank=True,
-        on_delete=models.SET_NULL, related_name="vip_customers",
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("VIP manager"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="vip_customers",
     )
     is_blacklisted = models.BooleanField(_("blacklisted"), default=False)
     blacklist_reason = models.CharField(_("blacklist reason"), max_length=200, blank=True)
@@ -87,11 +95,17 @@ class ContactNumber(models.Model):
 class Address(models.Model):
     """An installation or billing address, with the service area (片区) that serves it."""
 
-    customer = models.ForeignKey(Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses")
+    customer = models.ForeignKey(
+        Customer, verbose_name=_("customer"), on_delete=models.CASCADE, related_name="addresses"
+    )
     text = models.CharField(_("address"), max_length=200)
     service_area = models.ForeignKey(
-        "accounts.ServiceArea", verbose_name=_("service area"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="addresses",
+        "accounts.ServiceArea",
+        verbose_name=_("service area"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="addresses",
     )
     is_primary = models.BooleanField(_("primary"), default=False)
 
@@ -112,14 +126,20 @@ class Subscription(models.Model):
     )
     service = models.CharField(_("service"), max_length=20, choices=ServiceKind.choices)
     identifier = models.CharField(
-        _("service number"), max_length=40, unique=True,
+        _("service number"),
+        max_length=40,
+        unique=True,
         help_text=_("Phone number, broadband account or smart-card number."),
     )
     status = models.CharField(
         _("status"), max_length=16, choices=SubscriptionStatus.choices, default=SubscriptionStatus.ACTIVE
     )
     address = models.ForeignKey(
-        Address, verbose_name=_("installation address"), null=True, blank=True, on_delete=models.SET_NULL,
+        Address,
+        verbose_name=_("installation address"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
         related_name="subscriptions",
     )
     started_on = models.DateField(_("since"))

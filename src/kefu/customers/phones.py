@@ -19,9 +19,7 @@ def normalise_phone(raw: str, region: str | None = None) -> str:
     try:
         parsed = phonenumbers.parse(text, region or settings.PHONE_REGION)
     except NumberParseException as error:
-        raise BusinessRuleError(
-            _("“%(raw)s” is not a phone number") % {"raw": raw}, code="phone_invalid"
-        ) from error
+        raise BusinessRuleError(_("“%(raw)s” is not a phone number") % {"raw": raw}, code="phone_invalid") from error
     if not phonenumbers.is_valid_number(parsed):
         raise BusinessRuleError(_("“%(raw)s” is not a valid phone number") % {"raw": raw}, code="phone_invalid")
     return phonenumbers.national_significant_number(parsed)

@@ -22,6 +22,7 @@ from kefu.customers.phones import digits_only, format_phone
 SEARCH_LIMIT = 20
 _CUSTOMER_NUMBER = re.compile(r"^KH\d+$", re.IGNORECASE)
 _ID_NUMBER = re.compile(r"^\d{15}$|^\d{17}[\dXx]$")
+_PHONE_LIKE = re.compile(r"^\+?[\d\s\-()]+$")
 
 
 def customers_visible_to(user: User) -> QuerySet[Customer]:
@@ -64,7 +65,7 @@ def _phone_query(digits: str) -> Q:
     # People type +86 / 0086 / a trunk 0; numbers are stored as national digits.
     for prefix in ("0086", "86"):
         if digits.startswith(prefix) and len(digits) - len(prefix) >= 10:
-            digits = digits[len(prefix):]
+            digits = digits[len(prefix) :]
     digits = digits.lstrip("0") or digits
     if len(digits) >= 10:
         return Q(numbers__number=digits) | Q(subscriptions__identifier=digits)
@@ -79,7 +80,7 @@ def _match_condition(text: str) -> tuple[Q, str]:
         return Q(number=compact.upper()), "customer_number"
     if _ID_NUMBER.match(compact):
         return Q(id_number=compact.upper()), "id_number"
-    if compact.isdigit() and len(digits) >= 3:
+    if _PHONE_LIKE.match(text) and len(digits) >= 3:
         return _phone_query(digits), "phone"
     if compact[:2].upper() in {"ZH", "AC"} and any(ch.isdigit() for ch in compact):
         # Billing account ("ZH…") or a broadband account — both are exact identifiers.
@@ -133,7 +134,8 @@ def search_customers(user: User, text: str, limit: int = SEARCH_LIMIT) -> list[C
 @dataclass(frozen=True)
 class NumberView:
     number: str
-    kind: str
+    kind: str  # label in the reader's language
+    kind_code: str
     is_primary: bool
 
 
@@ -161,6 +163,7 @@ def customer_profile(user: User, customer: Customer) -> CustomerProfile:
         NumberView(
             number=format_phone(n.number) if full else mask_phone(n.number),
             kind=n.get_kind_display(),
+            kind_code=n.kind,
             is_primary=n.is_primary,
         )
         for n in customer.numbers.all()

@@ -67,7 +67,9 @@ def update_customer_profile(*, actor: Any, customer: Customer, **changes: Any) -
     """Change profile fields; refuses unknown fields; audits old → new for each change."""
     unknown = set(changes) - set(PROFILE_FIELDS)
     if unknown:
-        raise BusinessRuleError(_("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))})
+        raise BusinessRuleError(
+            _("These fields cannot be changed here: %(fields)s") % {"fields": ", ".join(sorted(unknown))}
+        )
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     before = audit.snapshot(customer, changes)
     for name, value in changes.items():
@@ -117,7 +119,9 @@ def blacklist_customer(*, actor: Any, customer: Customer, reason: str) -> Custom
     customer.is_blacklisted, customer.blacklist_reason = True, reason.strip()
     customer.save(update_fields=["is_blacklisted", "blacklist_reason", "updated_at"])
     audit.record(
-        actor=actor, action="customer.blacklisted", target=customer,
+        actor=actor,
+        action="customer.blacklisted",
+        target=customer,
         changes=audit.diff(before, audit.snapshot(customer, ("is_blacklisted", "blacklist_reason"))),
         reason=reason,
     )
@@ -131,8 +135,11 @@ def clear_blacklist(*, actor: Any, customer: Customer, reason: str) -> Customer:
     customer.is_blacklisted, customer.blacklist_reason = False, ""
     customer.save(update_fields=["is_blacklisted", "blacklist_reason", "updated_at"])
     audit.record(
-        actor=actor, action="customer.blacklist_cleared", target=customer,
-        changes={"is_blacklisted": [True, False]}, reason=reason,
+        actor=actor,
+        action="customer.blacklist_cleared",
+        target=customer,
+        changes={"is_blacklisted": [True, False]},
+        reason=reason,
     )
     return customer
 
@@ -142,7 +149,9 @@ def set_do_not_disturb(*, actor: Any, customer: Customer, enabled: bool) -> Cust
     customer = Customer.objects.select_for_update().get(pk=customer.pk)
     if customer.do_not_disturb != enabled:
         audit.record(
-            actor=actor, action="customer.do_not_disturb", target=customer,
+            actor=actor,
+            action="customer.do_not_disturb",
+            target=customer,
             changes={"do_not_disturb": [customer.do_not_disturb, enabled]},
         )
         customer.do_not_disturb = enabled
@@ -158,7 +167,9 @@ def assign_vip_manager(*, actor: Any, customer: Customer, manager: Any) -> Custo
     customer.vip_manager = manager
     customer.save(update_fields=["vip_manager", "updated_at"])
     audit.record(
-        actor=actor, action="customer.vip_manager", target=customer,
+        actor=actor,
+        action="customer.vip_manager",
+        target=customer,
         changes=audit.diff(before, audit.snapshot(customer, ("vip_manager",))),
     )
     return customer
@@ -168,7 +179,9 @@ def set_service_password(*, actor: Any, customer: Customer, password: str) -> No
     """The 6-digit service password customers use on the phone and the portal (服务密码)."""
     if not (password.isdigit() and len(password) == 6):
         raise BusinessRuleError(_("The service password is 6 digits."), code="password_format")
-    if len(set(password)) == 1 or password in "0123456789" or password in "9876543210":
+    # Runs like 123456/654321 and repeats like 888888 are the first guesses of an attacker.
+    runs = ("0123456789", "9876543210")
+    if len(set(password)) == 1 or any(password in run for run in runs):
         raise BusinessRuleError(_("The service password is too easy to guess."), code="password_weak")
     customer.service_password = make_password(password)
     customer.save(update_fields=["service_password", "updated_at"])

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# Runs the whole test suite on the database named by DATABASE_URL (default: SQLite).
+# Browser tests need Debian's chromium; as root this installs it when it is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/bootstrap.sh dev
+if ! command -v chromium >/dev/null 2>&1; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's chromium for the browser tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null
+  else
+    echo "The browser tests need chromium: sudo apt-get install chromium" >&2
+    exit 1
+  fi
+fi
+export KEFU_DATA_DIR="${KEFU_DATA_DIR:-$(mktemp -d /tmp/kefu-test.XXXXXX)}"
+echo "Test database: ${DATABASE_URL:-SQLite (embedded default)}"
+exec .venv/bin/pytest "$@"
