@@ -18,6 +18,12 @@ from kefu.customers.models import Customer
 from tests.factories import CustomerFactory, ServiceAreaFactory, TeamFactory, UserFactory
 
 
+@pytest.fixture(autouse=True)
+def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
+    """Argon2 is slow by design; the suite creates hundreds of users. One test checks argon2."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+
+
 @dataclass
 class Areas:
     city: ServiceArea

@@ -60,7 +60,21 @@ def main(argv: Sequence[str] | None = None) -> int:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=10)
     if command == "worker":
-        _django(["db_worker", *rest])
+        import django
+
+        django.setup()
+        scheduler = None
+        if "--no-scheduler" in rest:
+            rest.remove("--no-scheduler")
+        else:
+            from kefu.config.scheduler import start_scheduler
+
+            scheduler = start_scheduler()
+        try:
+            _django(["db_worker", *rest])
+        finally:
+            if scheduler is not None:
+                scheduler.shutdown(wait=False)
         return 0
     _django([command, *rest])
     return 0

@@ -2,7 +2,7 @@ import pytest
 from django.contrib.auth.hashers import identify_hasher
 from django.urls import reverse
 
-from tests.factories import DEMO_PASSWORD
+from tests.factories import DEMO_PASSWORD, UserFactory
 
 
 def _login(client, username, password):
@@ -10,8 +10,16 @@ def _login(client, username, password):
 
 
 @pytest.mark.django_db
-def test_passwords_are_hashed_with_argon2(alice):
-    assert identify_hasher(alice.password).algorithm == "argon2"
+def test_passwords_are_hashed_with_argon2(settings):
+    from django.conf import settings as django_settings
+
+    from kefu.config import settings as kefu_settings
+
+    settings.PASSWORD_HASHERS = kefu_settings.PASSWORD_HASHERS
+    user = UserFactory(username="hashme")
+
+    assert django_settings.PASSWORD_HASHERS[0].endswith("Argon2PasswordHasher")
+    assert identify_hasher(user.password).algorithm == "argon2"
 
 
 @pytest.mark.django_db

@@ -74,6 +74,14 @@ class Team(models.Model):
         related_name="led_teams",
     )
     areas = models.ManyToManyField(ServiceArea, verbose_name=_("areas served"), blank=True, related_name="teams")
+    calendar = models.ForeignKey(
+        "core.BusinessCalendar",
+        verbose_name=_("working hours"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        help_text=_("Empty: the standard office week with public holidays."),
+    )
 
     class Meta:
         verbose_name = _("team")
@@ -107,6 +115,9 @@ class User(AbstractUser):
     mobile = models.CharField(_("mobile"), max_length=20, blank=True)
     team = models.ForeignKey(
         Team, verbose_name=_("team"), null=True, blank=True, on_delete=models.SET_NULL, related_name="members"
+    )
+    is_on_duty = models.BooleanField(
+        _("on duty"), default=True, help_text=_("Automatic dispatch only assigns work to staff on duty.")
     )
     areas = models.ManyToManyField(
         ServiceArea,

@@ -23,26 +23,58 @@ _SERVE_CUSTOMERS = (
     "bss.change_offerings",
 )
 
+_VIEW_ORDERS = ("tickets.view_workorder",)
+_TAKE_ORDERS = (*_VIEW_ORDERS, "tickets.add_workorder", "tickets.callback_workorder")
+_WORK_ORDERS = (*_VIEW_ORDERS, "tickets.work_workorder")
+_ALL_ORDERS = (
+    *_TAKE_ORDERS,
+    "tickets.work_workorder",
+    "tickets.dispatch_workorder",
+    "tickets.supervise_workorder",
+)
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.AGENT: _SERVE_CUSTOMERS,
-    Role.TEAM_LEAD: (*_SERVE_CUSTOMERS, "customers.view_customer_pii"),
-    Role.BACK_OFFICE: (*_SERVE_CUSTOMERS, "customers.view_customer_pii"),
-    Role.DISPATCHER: _VIEW_CUSTOMERS,
-    Role.AREA_MANAGER: _VIEW_CUSTOMERS,
-    Role.FIELD_ENGINEER: _VIEW_CUSTOMERS,
-    Role.QA_INSPECTOR: _VIEW_CUSTOMERS,
+    Role.AGENT: (*_SERVE_CUSTOMERS, *_TAKE_ORDERS),
+    Role.TEAM_LEAD: (
+        *_SERVE_CUSTOMERS,
+        "customers.view_customer_pii",
+        *_TAKE_ORDERS,
+        "tickets.dispatch_workorder",
+        "tickets.supervise_workorder",
+    ),
+    Role.BACK_OFFICE: (*_SERVE_CUSTOMERS, "customers.view_customer_pii", *_TAKE_ORDERS, "tickets.work_workorder"),
+    Role.DISPATCHER: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS, "tickets.add_workorder", "tickets.dispatch_workorder"),
+    Role.AREA_MANAGER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS, "tickets.dispatch_workorder"),
+    Role.FIELD_ENGINEER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS),
+    Role.QA_INSPECTOR: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS),
     Role.KNOWLEDGE_EDITOR: (),
     Role.SUPERVISOR: (
         *_SERVE_CUSTOMERS,
         "customers.view_customer_pii",
         "customers.manage_flags",
         "core.view_auditentry",
+        *_ALL_ORDERS,
     ),
     Role.ADMINISTRATOR: (
         *_SERVE_CUSTOMERS,
         "customers.view_customer_pii",
         "customers.manage_flags",
         "core.view_auditentry",
+        *_ALL_ORDERS,
+        "tickets.view_ordertype",
+        "tickets.add_ordertype",
+        "tickets.change_ordertype",
+        "tickets.view_slapolicy",
+        "tickets.add_slapolicy",
+        "tickets.change_slapolicy",
+        "core.view_businesscalendar",
+        "core.add_businesscalendar",
+        "core.change_businesscalendar",
+        "core.view_calendarday",
+        "core.add_calendarday",
+        "core.change_calendarday",
+        "messaging.view_messagetemplate",
+        "messaging.change_messagetemplate",
         "accounts.view_user",
         "accounts.add_user",
         "accounts.change_user",

@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kefu.api.customers import router as customers_router
+from kefu.api.orders import router as orders_router
 from kefu.core.errors import KefuError
 
 api = NinjaAPI(
@@ -18,6 +19,7 @@ api = NinjaAPI(
     description="Kefu customer-service platform. Session authentication; every call is scoped to the caller's role.",
 )
 api.add_router("/customers", customers_router)
+api.add_router("/orders", orders_router)
 
 
 @api.exception_handler(KefuError)

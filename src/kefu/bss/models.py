@@ -111,10 +111,14 @@ class VasSubscription(models.Model):
     """A value-added service held on one line, with its parameters (e.g. call-forwarding number)."""
 
     subscription = models.ForeignKey(
-        "customers.Subscription", verbose_name=_("subscription"), on_delete=models.CASCADE,
+        "customers.Subscription",
+        verbose_name=_("subscription"),
+        on_delete=models.CASCADE,
         related_name="value_added_services",
     )
-    service = models.ForeignKey(ValueAddedService, verbose_name=_("service"), on_delete=models.PROTECT, related_name="+")
+    service = models.ForeignKey(
+        ValueAddedService, verbose_name=_("service"), on_delete=models.PROTECT, related_name="+"
+    )
     parameters = models.JSONField(_("parameters"), default=dict, blank=True)
     status = models.CharField(_("status"), max_length=16, choices=OfferingStatus.choices, default=OfferingStatus.ACTIVE)
     started_at = models.DateTimeField(_("started"))
@@ -169,7 +173,9 @@ class BillingAccount(models.Model):
 class Payment(models.Model):
     """Money received into an account (缴费/充值). `reference` is the payment system's id."""
 
-    account = models.ForeignKey(BillingAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="payments")
+    account = models.ForeignKey(
+        BillingAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="payments"
+    )
     amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
     channel = models.CharField(_("channel"), max_length=16, choices=PaymentChannel.choices)
     reference = models.CharField(_("reference"), max_length=64, unique=True)
@@ -187,7 +193,9 @@ class Payment(models.Model):
 class Bill(models.Model):
     """A monthly bill (月账单). Its total is the sum of its top-level items."""
 
-    account = models.ForeignKey(BillingAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="bills")
+    account = models.ForeignKey(
+        BillingAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="bills"
+    )
     period = models.DateField(_("period"), help_text=_("First day of the billed month."))
     total = models.DecimalField(_("total"), max_digits=12, decimal_places=2)
     status = models.CharField(_("status"), max_length=16, choices=BillStatus.choices, default=BillStatus.UNPAID)
@@ -248,3 +256,26 @@ class UsageRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.subscription_id} {self.kind} {self.started_at:%Y-%m-%d %H:%M}"
+
+
+class Charge(models.Model):
+    """A one-off charge on an account (一次性费用), e.g. an installation or relocation fee.
+
+    `reference` makes raising it idempotent: the same work order is never charged twice.
+    """
+
+    account = models.ForeignKey(
+        BillingAccount, verbose_name=_("account"), on_delete=models.CASCADE, related_name="charges"
+    )
+    amount = models.DecimalField(_("amount"), max_digits=12, decimal_places=2)
+    description = models.CharField(_("description"), max_length=100)
+    reference = models.CharField(_("reference"), max_length=64, unique=True)
+    charged_at = models.DateTimeField(_("charged at"))
+
+    class Meta:
+        verbose_name = _("charge")
+        verbose_name_plural = _("charges")
+        ordering = ["-charged_at"]
+
+    def __str__(self) -> str:
+        return f"{self.reference} {self.amount}"

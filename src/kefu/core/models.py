@@ -39,3 +39,62 @@ class AuditEntry(models.Model):
 
     def __str__(self) -> str:
         return f"{self.at:%Y-%m-%d %H:%M} {self.actor_label} {self.action} {self.object_type}#{self.object_id}"
+
+
+class BusinessCalendar(models.Model):
+    """When a team works (工作日历): weekly opening hours plus holidays and make-up days.
+
+    `weekly_hours` maps ISO weekday "1".."7" to windows, e.g. {"1": [["08:30", "17:30"]]};
+    a calendar that is `always_open` runs 24×7 (an emergency crew).
+    """
+
+    code = models.CharField(_("code"), max_length=32, unique=True)
+    name = models.CharField(_("name"), max_length=64)
+    always_open = models.BooleanField(_("24×7"), default=False)
+    weekly_hours = models.JSONField(_("weekly hours"), default=dict, blank=True)
+    observes_public_holidays = models.BooleanField(_("closed on public holidays"), default=True)
+
+    class Meta:
+        verbose_name = _("business calendar")
+        verbose_name_plural = _("business calendars")
+        ordering = ["code"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class CalendarDay(models.Model):
+    """A day that breaks the weekly pattern: a public holiday (节假日) or a make-up working day (调休).
+
+    Rows without a calendar are national and apply to every calendar that observes holidays.
+    """
+
+    class Kind(models.TextChoices):
+        HOLIDAY = "holiday", _("Holiday")
+        WORKDAY = "workday", _("Make-up working day")
+
+    calendar = models.ForeignKey(
+        BusinessCalendar,
+        verbose_name=_("calendar"),
+        null=True,
+        blank=True,
+        on_delete=models.CASCADE,
+        related_name="days",
+    )
+    date = models.DateField(_("date"))
+    kind = models.CharField(_("kind"), max_length=16, choices=Kind.choices)
+    name = models.CharField(_("name"), max_length=64, blank=True)
+
+    class Meta:
+        verbose_name = _("calendar day")
+        verbose_name_plural = _("calendar days")
+        ordering = ["date"]
+        constraints = [
+            models.UniqueConstraint(fields=["calendar", "date"], name="calendar_day_once"),
+            models.UniqueConstraint(
+                fields=["date"], condition=models.Q(calendar__isnull=True), name="national_day_once"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.date} {self.get_kind_display()} {self.name}"

@@ -6,13 +6,14 @@ from typing import Any
 
 from django.contrib.auth.hashers import check_password, make_password
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.accounts.models import ServiceArea
 from kefu.core import audit
 from kefu.core.errors import BusinessRuleError, NotAllowed
-from kefu.customers.choices import CustomerKind, IdType, NumberKind, Tier
-from kefu.customers.models import Address, ContactNumber, Customer
+from kefu.customers.choices import CustomerKind, IdType, NumberKind, SubscriptionStatus, Tier
+from kefu.customers.models import Address, ContactNumber, Customer, Subscription
 from kefu.customers.phones import is_mobile, normalise_phone
 
 PROFILE_FIELDS = ("name", "kind", "id_type", "id_number", "tier", "brand", "email", "service_area")
@@ -190,3 +191,28 @@ def set_service_password(*, actor: Any, customer: Customer, password: str) -> No
 
 def check_service_password(customer: Customer, password: str) -> bool:
     return bool(customer.service_password) and check_password(password, customer.service_password)
+
+
+@transaction.atomic
+def change_subscription_status(
+    *, actor: Any, subscription: Subscription, status: str, reason: str = ""
+) -> Subscription:
+    """Activate, suspend (报停), resume or disconnect (下网) a line; audited on the customer."""
+    if status not in SubscriptionStatus.values:
+        raise BusinessRuleError(_("Unknown line status."), code="status_invalid")
+    subscription = Subscription.objects.select_for_update().get(pk=subscription.pk)
+    if subscription.status == SubscriptionStatus.TERMINATED:
+        raise BusinessRuleError(_("A disconnected line cannot change any more."), code="line_terminated")
+    before = subscription.status
+    subscription.status = status
+    if status == SubscriptionStatus.TERMINATED:
+        subscription.ended_on = timezone.localdate()
+    subscription.save(update_fields=["status", "ended_on"])
+    audit.record(
+        actor=actor,
+        action="subscription.status_changed",
+        target=subscription.customer,
+        changes={f"line {subscription.identifier}": [before, status]},
+        reason=reason,
+    )
+    return subscription

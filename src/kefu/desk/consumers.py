@@ -12,7 +12,7 @@ def user_group(user_id: int) -> str:
     return f"staff.{user_id}"
 
 
-class DeskConsumer(AsyncJsonWebsocketConsumer):  # type: ignore[misc]
+class DeskConsumer(AsyncJsonWebsocketConsumer):
     """Pushes events meant for one member of staff (offers, notices) to their open pages."""
 
     async def connect(self) -> None:

@@ -25,7 +25,7 @@ class Balance:
 
     @property
     def spendable(self) -> Decimal:
-        """What the customer can still spend before service stops (available + campaign + credit)."""
+        """What the customer can spend before service stops: available + campaign + credit."""
         return self.available + self.campaign + self.credit_limit - self.unpaid_bills
 
 
@@ -59,6 +59,27 @@ class VasView:
     monthly_fee: Decimal
     parameters: dict[str, Any]
     started_at: dt.datetime
+
+
+@dataclass(frozen=True)
+class VasParameterView:
+    """One value a subscriber must give, e.g. name "forward_to", label "转移号码", kind "phone"."""
+
+    name: str
+    label: str
+    kind: str
+
+
+@dataclass(frozen=True)
+class VasNodeView:
+    """A node of the value-added service tree: a group, or a leaf one can subscribe to."""
+
+    code: str
+    name: str
+    monthly_fee: Decimal
+    is_subscribable: bool
+    parameters: list[VasParameterView]
+    children: list[VasNodeView] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -104,7 +125,11 @@ class Allowance:
 
     @property
     def used_percent(self) -> int:
-        return 100 if self.included == 0 and self.used else (round(100 * self.used / self.included) if self.included else 0)
+        return (
+            100
+            if self.included == 0 and self.used
+            else (round(100 * self.used / self.included) if self.included else 0)
+        )
 
 
 @dataclass(frozen=True)
@@ -113,6 +138,17 @@ class UsageSummary:
     period_start: dt.date
     allowances: list[Allowance]
     charges: Decimal
+
+
+@dataclass(frozen=True)
+class PaymentView:
+    """A payment already received, found by the payment system's reference."""
+
+    account_number: str
+    amount: Decimal
+    channel: str
+    reference: str
+    paid_at: dt.datetime
 
 
 @dataclass(frozen=True)
@@ -134,6 +170,8 @@ class BssAdapter(Protocol):
 
     def catalog_for(self, subscription_id: int, today: dt.date) -> list[ProductView]: ...
 
+    def vas_tree(self, service: str) -> list[VasNodeView]: ...
+
     def bills(self, customer_id: int, months: int = 6) -> list[BillView]: ...
 
     def usage_summary(self, subscription_id: int, today: dt.date) -> UsageSummary: ...
@@ -154,6 +192,12 @@ class BssAdapter(Protocol):
 
     def cancel_vas(self, subscription_id: int, vas_subscription_id: int, at: dt.datetime) -> None: ...
 
+    def payment_by_reference(self, reference: str) -> PaymentView | None: ...
+
     def record_payment(
         self, customer_id: int, amount: Decimal, channel: str, reference: str, at: dt.datetime
+    ) -> Balance: ...
+
+    def raise_charge(
+        self, customer_id: int, amount: Decimal, description: str, reference: str, at: dt.datetime
     ) -> Balance: ...

@@ -1,0 +1,27 @@
+"""Periodic work: the scheduler only enqueues tasks; the task worker runs them.
+
+Every periodic task is idempotent (the SLA scan locks rows with SKIP LOCKED and fires each
+alarm once), so running a scheduler beside each of several workers is safe.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from apscheduler.schedulers.background import BackgroundScheduler
+
+logger = logging.getLogger(__name__)
+
+
+def start_scheduler() -> BackgroundScheduler:
+    from kefu.messaging.tasks import deliver_outbox
+    from kefu.tickets.tasks import scan_sla
+
+    scheduler = BackgroundScheduler(timezone="UTC")
+    scheduler.add_job(scan_sla.enqueue, "interval", minutes=1, id="scan_sla", coalesce=True, max_instances=1)
+    scheduler.add_job(
+        deliver_outbox.enqueue, "interval", minutes=1, id="deliver_outbox", coalesce=True, max_instances=1
+    )
+    scheduler.start()
+    logger.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
+    return scheduler

@@ -1,0 +1,150 @@
+"""Reads of work orders, always scoped to the reader (PRODUCT §1 分级别分工位)."""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass
+from typing import Any
+
+from django.db.models import Q, QuerySet
+from django.http import Http404
+from django.utils import timezone
+
+from kefu.accounts.queries import area_paths_of, areas_within, is_area_scoped
+from kefu.core.masking import mask_phone
+from kefu.customers.phones import digits_only
+from kefu.tickets.choices import OPEN_STATUSES, Status
+from kefu.tickets.models import OrderEvent, WorkOrder
+
+DUE_SOON = dt.timedelta(hours=4)
+
+
+def orders_visible_to(user: Any) -> QuerySet[WorkOrder]:
+    """Field roles see orders of their areas (and below) or assigned to them; others all."""
+    if user is None or not user.is_active or not user.has_perm("tickets.view_workorder"):
+        return WorkOrder.objects.none()
+    if not is_area_scoped(user):
+        return WorkOrder.objects.all()
+    area_ids = list(areas_within(area_paths_of(user)).values_list("id", flat=True))
+    return WorkOrder.objects.filter(Q(service_area_id__in=area_ids) | Q(assignee=user))
+
+
+def order_visible_to(user: Any, order: WorkOrder) -> bool:
+    return orders_visible_to(user).filter(pk=order.pk).exists()
+
+
+def order_for_user_or_404(user: Any, number: str) -> WorkOrder:
+    try:
+        return (
+            orders_visible_to(user)
+            .select_related(
+                "order_type",
+                "customer",
+                "subscription",
+                "service_area",
+                "team",
+                "assignee",
+                "sla_policy",
+                "created_by",
+                "related_order",
+                "parent",
+                "merged_into",
+            )
+            .get(number=number)
+        )
+    except WorkOrder.DoesNotExist as error:
+        raise Http404("No such work order") from error
+
+
+VIEWS = ("mine", "team", "area", "due_soon", "overdue", "returned", "open", "all")
+
+
+def saved_view(user: Any, name: str, now: dt.datetime | None = None) -> QuerySet[WorkOrder]:
+    """The named lists of the order pages: mine, my team, my area, due soon, overdue, returned."""
+    now = now or timezone.now()
+    base = orders_visible_to(user)
+    open_orders = base.filter(status__in=OPEN_STATUSES)
+    if name == "mine":
+        return open_orders.filter(assignee=user)
+    if name == "team":
+        return open_orders.filter(team_id=user.team_id) if user.team_id else base.none()
+    if name == "area":
+        area_ids = list(areas_within(area_paths_of(user)).values_list("id", flat=True))
+        return open_orders.filter(service_area_id__in=area_ids)
+    if name == "due_soon":
+        return open_orders.filter(resolution_due__gt=now, resolution_due__lte=now + DUE_SOON, paused_at__isnull=True)
+    if name == "overdue":
+        return open_orders.filter(resolution_due__lte=now)
+    if name == "returned":
+        return base.filter(status=Status.RETURNED)
+    if name == "open":
+        return open_orders
+    return base
+
+
+def view_counts(user: Any, now: dt.datetime | None = None) -> dict[str, int]:
+    return {name: saved_view(user, name, now).count() for name in VIEWS if name != "all"}
+
+
+def overdue_in_my_areas(user: Any, now: dt.datetime | None = None, limit: int = 50) -> list[WorkOrder]:
+    """The field manager's first screen: open orders past due in their areas, most overdue first."""
+    now = now or timezone.now()
+    area_ids = list(areas_within(area_paths_of(user)).values_list("id", flat=True))
+    return list(
+        WorkOrder.objects.filter(service_area_id__in=area_ids, status__in=OPEN_STATUSES, resolution_due__lte=now)
+        .select_related("order_type", "assignee", "service_area")
+        .order_by("resolution_due")[:limit]
+    )
+
+
+def timeline(order: WorkOrder) -> list[OrderEvent]:
+    return list(order.events.select_related("actor").order_by("at", "id"))
+
+
+@dataclass(frozen=True)
+class OrderProgress:
+    """What a customer may learn about their order on the portal, by SMS or in the IVR."""
+
+    number: str
+    type_name: str
+    status: str
+    status_label: str
+    created_at: dt.datetime
+    last_update: dt.datetime
+    resolution_due: dt.datetime | None
+    engineer: str
+    steps: list[tuple[dt.datetime, str]]
+
+
+def order_progress(number: str, phone: str) -> OrderProgress | None:
+    """Order progress by number + the customer's phone (工单进展查询); None when they do not match."""
+    digits = digits_only(phone)
+    if digits.startswith("86") and len(digits) == 13:
+        digits = digits[2:]
+    order = (
+        WorkOrder.objects.select_related("order_type", "assignee")
+        .filter(number=number.strip().upper())
+        .filter(Q(contact_phone=digits) | Q(customer__numbers__number=digits))
+        .first()
+    )
+    if order is None:
+        return None
+    steps = [
+        (event.at, event.get_to_status_display())
+        for event in order.events.filter(kind__in=["created", "transition"]).order_by("at", "id")
+    ]
+    return OrderProgress(
+        number=order.number,
+        type_name=order.order_type.name,
+        status=order.status,
+        status_label=order.get_status_display(),
+        created_at=order.created_at,
+        last_update=order.updated_at,
+        resolution_due=order.resolution_due,
+        engineer=(order.assignee.display_name[:1] + "师傅") if order.assignee and order.assignee.display_name else "",
+        steps=steps,
+    )
+
+
+def masked_contact(order: WorkOrder, user: Any) -> str:
+    return order.contact_phone if user.has_perm("customers.view_customer_pii") else mask_phone(order.contact_phone)
