@@ -33,14 +33,18 @@ _ALL_ORDERS = (
     "tickets.supervise_workorder",
 )
 
+_HANDLE = ("routing.handle_contacts",)
+_SUPERVISE = ("routing.handle_contacts", "routing.supervise_agents")
+
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.AGENT: (*_SERVE_CUSTOMERS, *_TAKE_ORDERS),
+    Role.AGENT: (*_SERVE_CUSTOMERS, *_TAKE_ORDERS, *_HANDLE),
     Role.TEAM_LEAD: (
         *_SERVE_CUSTOMERS,
         "customers.view_customer_pii",
         *_TAKE_ORDERS,
         "tickets.dispatch_workorder",
         "tickets.supervise_workorder",
+        *_SUPERVISE,
     ),
     Role.BACK_OFFICE: (*_SERVE_CUSTOMERS, "customers.view_customer_pii", *_TAKE_ORDERS, "tickets.work_workorder"),
     Role.DISPATCHER: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS, "tickets.add_workorder", "tickets.dispatch_workorder"),
@@ -54,6 +58,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "customers.manage_flags",
         "core.view_auditentry",
         *_ALL_ORDERS,
+        *_SUPERVISE,
     ),
     Role.ADMINISTRATOR: (
         *_SERVE_CUSTOMERS,
@@ -73,6 +78,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "core.view_calendarday",
         "core.add_calendarday",
         "core.change_calendarday",
+        *_SUPERVISE,
         "messaging.view_messagetemplate",
         "messaging.change_messagetemplate",
         "accounts.view_user",

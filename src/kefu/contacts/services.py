@@ -1,0 +1,239 @@
+"""Contacts: open one for any channel, add messages idempotently, store inbound items first,
+close, wrap up, rate, and record cross-channel hand-offs."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.utils import timezone
+from django.utils.translation import gettext as _
+
+from kefu.contacts.choices import ContactChannel, ContactStatus, Direction, InboundStatus, SenderKind
+from kefu.contacts.models import Contact, Handoff, InboundItem, Message, WrapUpCode
+from kefu.core import events
+from kefu.core.errors import BusinessRuleError
+from kefu.customers.models import ContactNumber, Customer
+from kefu.customers.phones import digits_only
+
+logger = logging.getLogger(__name__)
+MAX_MESSAGE_LENGTH = 4000
+
+
+def identify_customer(identity: str) -> Customer | None:
+    """Who is this? A phone number or an email address that belongs to exactly one customer."""
+    text = identity.strip()
+    if not text:
+        return None
+    if "@" in text:
+        matches = list(Customer.objects.filter(email__iexact=text)[:2])
+    else:
+        digits = digits_only(text)
+        if digits.startswith("86") and len(digits) == 13:
+            digits = digits[2:]
+        digits = digits.lstrip("0") if len(digits) > 11 else digits
+        ids = list(ContactNumber.objects.filter(number=digits).values_list("customer_id", flat=True)[:2])
+        matches = list(Customer.objects.filter(pk__in=ids))
+    return matches[0] if len(matches) == 1 else None
+
+
+def open_contact(
+    *,
+    channel: str,
+    identity: str = "",
+    display_name: str = "",
+    customer: Customer | None = None,
+    direction: str = Direction.INBOUND,
+    subject: str = "",
+    at: dt.datetime | None = None,
+) -> Contact:
+    if channel not in ContactChannel.values:
+        raise BusinessRuleError(_("Unknown channel."), code="channel_unknown")
+    return Contact.objects.create(
+        channel=channel,
+        direction=direction,
+        identity=identity.strip()[:254],
+        display_name=display_name.strip()[:100],
+        customer=customer or identify_customer(identity),
+        subject=subject.strip()[:200],
+        created_at=at or timezone.now(),
+        resume_token=secrets.token_urlsafe(24),
+    )
+
+
+def add_message(
+    contact: Contact,
+    *,
+    sender: str,
+    body: str,
+    author: Any = None,
+    client_id: str = "",
+    at: dt.datetime | None = None,
+) -> tuple[Message, bool]:
+    """Store a message; the same client_id twice stores it once. Returns (message, created)."""
+    text = body.strip()
+    if not text:
+        raise BusinessRuleError(_("A message cannot be empty."), code="message_empty")
+    if len(text) > MAX_MESSAGE_LENGTH:
+        raise BusinessRuleError(_("A message is limited to 4000 characters."), code="message_too_long")
+    if contact.status in (ContactStatus.ENDED, ContactStatus.ABANDONED) and sender != SenderKind.SYSTEM:
+        raise BusinessRuleError(_("This conversation has ended."), code="contact_ended")
+    client_id = client_id.strip()[:64]
+    if client_id:
+        existing = Message.objects.filter(contact=contact, client_id=client_id).first()
+        if existing is not None:
+            return existing, False
+    try:
+        with transaction.atomic():
+            message = Message.objects.create(
+                contact=contact,
+                sender=sender,
+                author=author,
+                body=text,
+                client_id=client_id,
+                created_at=at or timezone.now(),
+            )
+    except IntegrityError:
+        return Message.objects.get(contact=contact, client_id=client_id), False
+    events.publish(events.chat_group(contact.pk), message_event(message))
+    return message, True
+
+
+def message_event(message: Message) -> dict[str, Any]:
+    return {
+        "type": "chat.message",
+        "contact": message.contact_id,
+        "id": message.pk,
+        "sender": message.sender,
+        "author": str(message.author) if message.author else "",
+        "body": message.body,
+        "at": message.created_at.isoformat(),
+        "client_id": message.client_id,
+    }
+
+
+def receive_inbound(
+    *,
+    provider: str,
+    provider_id: str,
+    payload: dict[str, Any],
+    process: Callable[[InboundItem], Contact | None],
+) -> tuple[InboundItem, bool]:
+    """The channel boundary: store first under the provider's id, then process.
+
+    A repeated delivery returns the stored item and processes nothing (created False);
+    a processing error leaves the item as a dead letter with the error, and is logged.
+    """
+    if not provider_id.strip():
+        raise BusinessRuleError(_("An inbound item needs the provider's message id."), code="provider_id_missing")
+    try:
+        with transaction.atomic():
+            item = InboundItem.objects.create(provider=provider, provider_id=provider_id.strip(), payload=payload)
+    except IntegrityError:
+        return InboundItem.objects.get(provider=provider, provider_id=provider_id.strip()), False
+    process_item(item, process)
+    return item, True
+
+
+def process_item(item: InboundItem, process: Callable[[InboundItem], Contact | None]) -> None:
+    item.attempts += 1
+    try:
+        with transaction.atomic():
+            contact = process(item)
+    except Exception as error:
+        logger.warning("inbound %s:%s failed: %s", item.provider, item.provider_id, error)
+        item.status, item.error = InboundStatus.DEAD, f"{type(error).__name__}: {error}"[:2000]
+        item.save(update_fields=["status", "error", "attempts"])
+        return
+    item.status, item.error, item.contact = InboundStatus.PROCESSED, "", contact
+    item.processed_at = timezone.now()
+    item.save(update_fields=["status", "error", "contact", "processed_at", "attempts"])
+
+
+def _seconds(start: dt.datetime | None, end: dt.datetime) -> int | None:
+    return None if start is None else max(0, int((end - start).total_seconds()))
+
+
+def mark_queued(contact: Contact, queue_code: str, at: dt.datetime) -> None:
+    contact.queue_code = queue_code
+    contact.status = ContactStatus.QUEUED
+    if contact.offered_at is None:
+        contact.offered_at = at
+    contact.save(update_fields=["queue_code", "status", "offered_at"])
+
+
+def mark_answered(contact: Contact, agent: Any, at: dt.datetime) -> None:
+    first_answer = contact.answered_at is None
+    contact.agent = agent
+    contact.status = ContactStatus.ACTIVE
+    if first_answer:
+        contact.answered_at = at
+        contact.wait_seconds = _seconds(contact.offered_at, at)
+    contact.save(update_fields=["agent", "status", "answered_at", "wait_seconds"])
+
+
+def mark_abandoned(contact: Contact, at: dt.datetime) -> None:
+    contact.status = ContactStatus.ABANDONED
+    contact.abandoned_at = contact.ended_at = at
+    contact.wait_seconds = _seconds(contact.offered_at, at)
+    contact.save(update_fields=["status", "abandoned_at", "ended_at", "wait_seconds"])
+    events.publish(events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk})
+
+
+def mark_ended(contact: Contact, at: dt.datetime, *, needs_wrap_up: bool) -> None:
+    contact.ended_at = at
+    contact.talk_seconds = _seconds(contact.answered_at, at)
+    contact.status = ContactStatus.WRAP_UP if needs_wrap_up else ContactStatus.ENDED
+    contact.save(update_fields=["ended_at", "talk_seconds", "status"])
+    events.publish(events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk})
+
+
+def wrap_up(contact: Contact, *, code: WrapUpCode | None, notes: str, at: dt.datetime) -> None:
+    if contact.status not in (ContactStatus.WRAP_UP, ContactStatus.ACTIVE):
+        raise BusinessRuleError(_("Only a finished conversation can be wrapped up."), code="not_wrapping_up")
+    contact.wrap_up_code = code
+    contact.notes = notes.strip()
+    contact.wrapped_up_at = at
+    contact.wrap_up_seconds = _seconds(contact.ended_at, at) if contact.ended_at else 0
+    contact.status = ContactStatus.ENDED
+    contact.save(update_fields=["wrap_up_code", "notes", "wrapped_up_at", "wrap_up_seconds", "status"])
+
+
+def rate_contact(contact: Contact, *, rating: int, comment: str = "") -> Contact:
+    """The customer's rating at the end of a chat (1–5); given once."""
+    if not 1 <= rating <= 5:
+        raise BusinessRuleError(_("A rating is from 1 to 5."), code="rating_range")
+    if contact.rating is not None:
+        raise BusinessRuleError(_("This conversation was already rated."), code="already_rated")
+    contact.rating, contact.rating_comment = rating, comment.strip()[:300]
+    contact.save(update_fields=["rating", "rating_comment"])
+    return contact
+
+
+def link_customer(contact: Contact, customer: Customer) -> Contact:
+    """An unknown customer identified later (e.g. by the agent during the chat)."""
+    contact.customer = customer
+    contact.save(update_fields=["customer"])
+    return contact
+
+
+def record_handoff(contact: Contact, *, to_channel: str, purpose: str) -> Handoff:
+    return Handoff.objects.create(
+        contact=contact,
+        to_channel=to_channel,
+        purpose=purpose[:100],
+        token=secrets.token_urlsafe(16),
+        created_at=timezone.now(),
+    )
+
+
+def complete_handoff(token: str) -> Handoff | None:
+    handoff = Handoff.objects.filter(token=token, completed_at__isnull=True).first()
+    if handoff is not None:
+        handoff.completed_at = timezone.now()
+        handoff.save(update_fields=["completed_at"])
+    return handoff
