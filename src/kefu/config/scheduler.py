@@ -15,6 +15,7 @@ logger = logging.getLogger(__name__)
 
 def start_scheduler() -> BackgroundScheduler:
     from kefu.messaging.tasks import deliver_outbox
+    from kefu.routing.tasks import routing_tick
     from kefu.tickets.tasks import scan_sla
 
     scheduler = BackgroundScheduler(timezone="UTC")
@@ -22,6 +23,7 @@ def start_scheduler() -> BackgroundScheduler:
     scheduler.add_job(
         deliver_outbox.enqueue, "interval", minutes=1, id="deliver_outbox", coalesce=True, max_instances=1
     )
+    scheduler.add_job(routing_tick.enqueue, "interval", seconds=5, id="routing_tick", coalesce=True, max_instances=1)
     scheduler.start()
     logger.info("scheduler started: %s", ", ".join(job.id for job in scheduler.get_jobs()))
     return scheduler
