@@ -146,6 +146,14 @@ class WorkOrder(models.Model):
         on_delete=models.SET_NULL,
         related_name="work_orders",
     )
+    source_contact = models.ForeignKey(
+        "contacts.Contact",
+        verbose_name=_("opened from contact"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="work_orders",
+    )
     contact_phone = models.CharField(_("contact phone"), max_length=20, blank=True)
     address = models.CharField(_("address"), max_length=200, blank=True)
     service_area = models.ForeignKey(

@@ -148,3 +148,81 @@ def order_progress(number: str, phone: str) -> OrderProgress | None:
 
 def masked_contact(order: WorkOrder, user: Any) -> str:
     return order.contact_phone if user.has_perm("customers.view_customer_pii") else mask_phone(order.contact_phone)
+
+
+# --- Reads for the desk's order pages (dispatcher board, pickers) ------------------------
+
+
+@dataclass(frozen=True)
+class Worker:
+    """A member of a team who can take orders, with the open orders already on their hands."""
+
+    user: Any
+    open_orders: int
+
+
+@dataclass(frozen=True)
+class TeamWorkers:
+    team: Any
+    workers: list[Worker]
+
+
+def dispatch_targets(handled_by: str) -> list[TeamWorkers]:
+    """The teams that handle orders of this kind (field / back office) and each worker's load,
+    for the dispatcher's team + engineer picker."""
+    # Local imports: these desk helpers were appended without touching the module's header.
+    from django.db.models import Count
+
+    from kefu.accounts.choices import Role, TeamKind
+    from kefu.accounts.models import Team, User
+    from kefu.tickets.models import OrderType
+
+    field = handled_by == OrderType.TeamKind.FIELD
+    team_kind = TeamKind.FIELD if field else TeamKind.BACK_OFFICE
+    role = Role.FIELD_ENGINEER if field else Role.BACK_OFFICE
+    teams = list(Team.objects.filter(kind=team_kind).order_by("code"))
+    members = (
+        User.objects.filter(team__in=teams, is_active=True, groups__name=role)
+        .annotate(load=Count("assigned_orders", filter=Q(assigned_orders__status__in=OPEN_STATUSES), distinct=True))
+        .order_by("load", "display_name", "pk")
+    )
+    by_team: dict[int, list[Worker]] = {team.pk: [] for team in teams}
+    for member in members:
+        if member.team_id is not None:
+            by_team[member.team_id].append(Worker(user=member, open_orders=member.load))
+    return [TeamWorkers(team=team, workers=by_team[team.pk]) for team in teams]
+
+
+@dataclass(frozen=True)
+class DispatchBoard:
+    """What waits for a dispatcher: orders nobody holds yet, orders sent back, orders past due."""
+
+    unassigned: list[WorkOrder]
+    returned: list[WorkOrder]
+    overdue: list[WorkOrder]
+
+
+def dispatch_board(user: Any, now: dt.datetime | None = None, limit: int = 100) -> DispatchBoard:
+    from django.db.models import OuterRef, Subquery
+
+    now = now or timezone.now()
+    visible = orders_visible_to(user).select_related(
+        "order_type", "customer", "service_area", "service_area__parent", "team", "assignee"
+    )
+    last_return = (
+        OrderEvent.objects.filter(order=OuterRef("pk"), to_status=Status.RETURNED).order_by("-at", "-id").values("reason")
+    )
+    unassigned = visible.filter(
+        Q(status=Status.NEW) | Q(status=Status.DISPATCHED, assignee__isnull=True)
+    ).order_by("resolution_due", "created_at")
+    returned = (
+        visible.filter(status=Status.RETURNED)
+        .annotate(return_reason=Subquery(last_return[:1]))
+        .order_by("resolution_due", "created_at")
+    )
+    overdue = visible.filter(status__in=OPEN_STATUSES, resolution_due__lte=now).exclude(status=Status.RETURNED)
+    return DispatchBoard(
+        unassigned=list(unassigned[:limit]),
+        returned=list(returned[:limit]),
+        overdue=list(overdue.exclude(pk__in=unassigned.values("pk")).order_by("resolution_due")[:limit]),
+    )

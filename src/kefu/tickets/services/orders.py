@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.core.errors import BusinessRuleError, NotAllowed
+from kefu.contacts.models import Contact
 from kefu.customers.models import Customer, Subscription
 from kefu.customers.phones import normalise_phone
 from kefu.tickets import notices
@@ -114,6 +115,7 @@ def create_order(
     parent: WorkOrder | None = None,
     auto_dispatch: bool = True,
     at: dt.datetime | None = None,
+    source_contact: Contact | None = None,
 ) -> WorkOrder:
     """Open a work order (受理); dispatch it at once unless payment or a person must come first."""
     if actor is not None and not actor.has_perm("tickets.add_workorder"):
@@ -161,6 +163,7 @@ def create_order(
         created_at=now,
         related_order=related_order,
         parent=parent,
+        source_contact=source_contact,
         payment_flow=order_type.payment_flow,
         fee=order_type.fee,
     )
