@@ -59,6 +59,26 @@ def main(argv: Sequence[str] | None = None) -> int:
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)
                 worker.wait(timeout=10)
+    if command == "smtpd":
+        import time
+
+        import django
+
+        django.setup()
+        from kefu.connectors.email.server import start
+
+        parser = argparse.ArgumentParser(prog="kefu smtpd")
+        parser.add_argument("--host", default="127.0.0.1")
+        parser.add_argument("--port", type=int, default=2525)
+        options = parser.parse_args(rest)
+        controller = start(options.host, options.port)
+        print(f"Kefu receives mail on {options.host}:{options.port} (Ctrl+C stops)", flush=True)
+        try:
+            while True:
+                time.sleep(3600)
+        except KeyboardInterrupt:
+            controller.stop()
+        return 0
     if command == "worker":
         import django
 

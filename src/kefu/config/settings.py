@@ -57,6 +57,7 @@ INSTALLED_APPS = [
     "kefu.contacts",
     "kefu.routing",
     "kefu.tickets",
+    "kefu.knowledge",
     "kefu.reporting",
     "kefu.desk",
     "kefu.api",
@@ -184,6 +185,17 @@ STORAGES = {
 }
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
+
+# --- Email ---------------------------------------------------------------------------------------
+KEFU_SMTP_HOST = env_str("KEFU_SMTP_HOST", "")  # empty: the development transport writes to a file
+KEFU_SMTP_PORT = env_int("KEFU_SMTP_PORT", 25)
+KEFU_SMTP_USER = env_str("KEFU_SMTP_USER", "")
+KEFU_SMTP_PASSWORD = env_str("KEFU_SMTP_PASSWORD", "")
+KEFU_SMTP_STARTTLS = env_bool("KEFU_SMTP_STARTTLS", False)
+KEFU_EMAIL_FROM = env_str("KEFU_EMAIL_FROM", "客服中心 <service@kefu.example.cn>")
+KEFU_EMAIL_DOMAIN = env_str("KEFU_EMAIL_DOMAIN", "kefu.example.cn")
+KEFU_EMAIL_QUEUE = env_str("KEFU_EMAIL_QUEUE", "EMAIL")
+KEFU_EMAIL_MAX_BYTES = env_int("KEFU_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
 
 # --- BSS adapter -------------------------------------------------------------------
 KEFU_BSS_ADAPTER = env_str("KEFU_BSS_ADAPTER", "kefu.bss.adapters.builtin.BuiltinAdapter")

@@ -107,6 +107,13 @@ class Message(models.Model):
     )
     body = models.TextField(_("text"))
     created_at = models.DateTimeField(_("sent"))
+    external_id = models.CharField(
+        _("channel message id"),
+        max_length=255,
+        blank=True,
+        db_index=True,
+        help_text=_("The id the channel gave the message, e.g. an email's Message-ID, for threading."),
+    )
     client_id = models.CharField(
         _("client message id"),
         max_length=64,

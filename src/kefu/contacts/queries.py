@@ -32,3 +32,39 @@ def contact_by_token(token: str) -> Contact | None:
 
 def active_contacts_of(agent: Any) -> QuerySet[Contact]:
     return Contact.objects.filter(agent=agent, status__in=["active", "wrap_up"]).select_related("customer")
+
+
+# --- reads of the live desk and the web chat (issue 4) ----------------------------------------
+
+CUSTOMER_VISIBLE_SENDERS = ("customer", "agent", "bot")
+
+
+def is_handled_by(contact_id: int, agent_id: int) -> bool:
+    """Whether this agent is handling the contact now (talking or wrapping up) and may follow its chat."""
+    return Contact.objects.filter(pk=contact_id, agent_id=agent_id, status__in=["active", "wrap_up"]).exists()
+
+
+def handled_contact(agent: Any, contact_id: int) -> Contact | None:
+    """One of the agent's current contacts, or None when it is not (or no longer) theirs."""
+    return (
+        Contact.objects.filter(pk=contact_id, agent=agent, status__in=["active", "wrap_up"])
+        .select_related("customer", "wrap_up_code")
+        .first()
+    )
+
+
+def customer_transcript(contact: Contact, after_id: int = 0) -> QuerySet[Message]:
+    """What the customer may read again: the conversation without the agents' internal notes."""
+    return transcript(contact, after_id).filter(sender__in=CUSTOMER_VISIBLE_SENDERS)
+
+
+def message_by_client_id(contact: Contact, client_id: str) -> Message | None:
+    if not client_id:
+        return None
+    return contact.messages.filter(client_id=client_id).first()
+
+
+def wrap_up_codes() -> list[Any]:
+    from kefu.contacts.models import WrapUpCode
+
+    return list(WrapUpCode.objects.filter(is_active=True).order_by("category", "code"))

@@ -72,6 +72,7 @@ def add_message(
     body: str,
     author: Any = None,
     client_id: str = "",
+    external_id: str = "",
     at: dt.datetime | None = None,
 ) -> tuple[Message, bool]:
     """Store a message; the same client_id twice stores it once. Returns (message, created)."""
@@ -95,6 +96,7 @@ def add_message(
                 author=author,
                 body=text,
                 client_id=client_id,
+                external_id=external_id[:255],
                 created_at=at or timezone.now(),
             )
     except IntegrityError:

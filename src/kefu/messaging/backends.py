@@ -47,7 +47,37 @@ class InAppTransport:
         return f"in-app-{message.pk}"
 
 
+class SmtpTransport:
+    """Email through the configured smarthost (KEFU_SMTP_*), with the threading headers kept."""
+
+    def send(self, message: OutboundMessage) -> str:
+        import smtplib
+        import ssl
+        from email.message import EmailMessage
+        from email.utils import formatdate, make_msgid
+
+        email = EmailMessage()
+        email["From"] = message.headers.get("From") or settings.KEFU_EMAIL_FROM
+        email["To"] = message.address
+        email["Subject"] = message.subject
+        email["Date"] = formatdate(localtime=True)
+        email["Message-ID"] = message.headers.get("Message-ID") or make_msgid(domain=settings.KEFU_EMAIL_DOMAIN)
+        for name in ("In-Reply-To", "References"):
+            if message.headers.get(name):
+                email[name] = message.headers[name]
+        email.set_content(message.body, charset="utf-8")
+        with smtplib.SMTP(settings.KEFU_SMTP_HOST, settings.KEFU_SMTP_PORT, timeout=20) as smtp:
+            if settings.KEFU_SMTP_STARTTLS:
+                smtp.starttls(context=ssl.create_default_context())
+            if settings.KEFU_SMTP_USER:
+                smtp.login(settings.KEFU_SMTP_USER, settings.KEFU_SMTP_PASSWORD)
+            smtp.send_message(email)
+        return str(email["Message-ID"])
+
+
 def transport_for(channel: str) -> Transport:
     if channel == "in_app":
         return InAppTransport()
+    if channel == "email" and settings.KEFU_SMTP_HOST:
+        return SmtpTransport()
     return DevelopmentTransport()

@@ -59,6 +59,7 @@ class OutboundMessage(models.Model):
     subject = models.CharField(_("subject"), max_length=200, blank=True)
     body = models.TextField(_("body"))
     link = models.CharField(_("link"), max_length=200, blank=True)
+    headers = models.JSONField(_("headers"), default=dict, blank=True, help_text=_("e.g. email threading headers"))
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.QUEUED)
     attempts = models.PositiveSmallIntegerField(_("attempts"), default=0)
     error = models.CharField(_("error"), max_length=300, blank=True)

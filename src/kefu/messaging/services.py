@@ -47,6 +47,7 @@ def queue_message(
     link: str = "",
     about: tuple[str, str] | None = None,
     dedupe_key: str | None = None,
+    headers: dict[str, str] | None = None,
 ) -> OutboundMessage | None:
     """Queue one message; returns None when the same dedupe_key was queued before."""
     subject, body = render(template_code, channel, context)
@@ -60,6 +61,7 @@ def queue_message(
                 subject=subject,
                 body=body,
                 link=link,
+                headers=headers or {},
                 subject_type=about[0] if about else "",
                 subject_id=about[1] if about else "",
                 dedupe_key=dedupe_key,

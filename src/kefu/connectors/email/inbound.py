@@ -1,0 +1,100 @@
+"""An inbound mail becomes (part of) an email contact, exactly once."""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import logging
+
+from django.conf import settings
+from django.db import transaction
+
+from kefu.connectors.email.parse import MalformedMail, parse_mail
+from kefu.contacts import services as contacts
+from kefu.contacts.choices import ContactChannel, ContactStatus, SenderKind
+from kefu.contacts.models import Contact, InboundItem, Message
+from kefu.routing import services as routing
+from kefu.routing.models import Queue
+
+logger = logging.getLogger(__name__)
+PROVIDER = "email"
+
+
+def provider_id_of(raw: bytes) -> str:
+    """The Message-ID, or a digest of the bytes for mail that has none."""
+    try:
+        parsed = parse_mail(raw)
+    except MalformedMail:
+        parsed = None
+    if parsed is not None and parsed.message_id:
+        return parsed.message_id
+    return "sha256:" + hashlib.sha256(raw).hexdigest()
+
+
+def receive_mail(raw: bytes) -> tuple[InboundItem, bool]:
+    """Store the mail under its Message-ID, then process it; a repeat delivery is a no-op."""
+    if len(raw) > settings.KEFU_EMAIL_MAX_BYTES:
+        raise MalformedMail(f"mail of {len(raw)} bytes is over the limit")
+    return contacts.receive_inbound(
+        provider=PROVIDER,
+        provider_id=provider_id_of(raw),
+        payload={"raw": base64.b64encode(raw).decode("ascii")},
+        process=process_mail_item,
+    )
+
+
+def _thread_contact(in_reply_to: list[str], order_numbers: list[str]) -> Contact | None:
+    if in_reply_to:
+        earlier = (
+            Message.objects.filter(external_id__in=in_reply_to, contact__channel=ContactChannel.EMAIL)
+            .select_related("contact")
+            .order_by("-created_at")
+            .first()
+        )
+        if earlier is not None:
+            return earlier.contact
+    for number in order_numbers:
+        contact = Contact.objects.filter(channel=ContactChannel.EMAIL, subject__contains=number).order_by("-id").first()
+        if contact is not None:
+            return contact
+    return None
+
+
+def email_queue() -> Queue | None:
+    """The queue that works the mailbox (KEFU_EMAIL_QUEUE)."""
+    return Queue.objects.filter(code=settings.KEFU_EMAIL_QUEUE).first()
+
+
+def process_mail_item(item: InboundItem) -> Contact | None:
+    raw = base64.b64decode(item.payload["raw"])
+    mail = parse_mail(raw)  # MalformedMail → the item becomes a dead letter with the reason
+    if mail.is_bounce or mail.is_automatic:
+        logger.info(
+            "mail %s from %s is a %s; no contact",
+            item.provider_id,
+            mail.sender,
+            "bounce" if mail.is_bounce else "auto-reply",
+        )
+        return None
+    body = mail.text or "(无正文)"
+    if mail.attachments:
+        names = "、".join(f"{a.name}{'' if a.accepted else '（已拒收）'}" for a in mail.attachments)
+        body = f"{body}\n\n[附件] {names}"
+    contact = _thread_contact(mail.in_reply_to, mail.order_numbers)
+    if contact is not None and contact.status not in (ContactStatus.ENDED, ContactStatus.ABANDONED):
+        contacts.add_message(contact, sender=SenderKind.CUSTOMER, body=body, external_id=mail.message_id)
+        return contact
+    contact = contacts.open_contact(
+        channel=ContactChannel.EMAIL,
+        identity=mail.sender,
+        display_name=mail.sender_name,
+        subject=mail.subject,
+    )
+    contacts.add_message(contact, sender=SenderKind.CUSTOMER, body=body, external_id=mail.message_id)
+    queue = email_queue()
+    if queue is not None:
+        with transaction.atomic():
+            routing.enqueue(contact, queue)
+    else:
+        logger.warning("no email queue configured (KEFU_EMAIL_QUEUE); contact %s waits unrouted", contact.pk)
+    return contact
