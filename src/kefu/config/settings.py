@@ -186,6 +186,8 @@ STORAGES = {
 WHITENOISE_USE_FINDERS = True
 MEDIA_ROOT = DATA_DIR / "media"
 
+KEFU_METRICS_ALLOW = env_list("KEFU_METRICS_ALLOW", ["127.0.0.1", "::1"])
+
 # --- Email ---------------------------------------------------------------------------------------
 KEFU_SMTP_HOST = env_str("KEFU_SMTP_HOST", "")  # empty: the development transport writes to a file
 KEFU_SMTP_PORT = env_int("KEFU_SMTP_PORT", 25)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import DatabaseError, connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.views.decorators.cache import never_cache
@@ -24,4 +25,7 @@ def healthz(request: HttpRequest) -> HttpResponse:
 @never_cache
 @require_GET
 def metrics(request: HttpRequest) -> HttpResponse:
+    """Prometheus scrape; only from the addresses in KEFU_METRICS_ALLOW (loopback by default)."""
+    if request.META.get("REMOTE_ADDR") not in settings.KEFU_METRICS_ALLOW:
+        return HttpResponse("metrics are not served to this address\n", status=403, content_type="text/plain")
     return HttpResponse(generate_latest(), content_type=CONTENT_TYPE_LATEST)
