@@ -92,3 +92,14 @@ def test_in_app_notices_are_delivered_at_once_and_count_as_unread(alice):
 
     assert services.unread_notices(alice).count() == 1
     assert OutboundMessage.objects.get().status == "sent"
+
+
+@pytest.mark.django_db
+def test_notices_are_marked_read_only_for_their_owner(alice, bob):
+    services.register_default_template("note", "in_app", "标题", "内容")
+    mine = services.queue_message(channel="in_app", template_code="note", context={}, recipient_user=alice)
+    services.queue_message(channel="in_app", template_code="note", context={}, recipient_user=bob)
+
+    assert services.mark_notices_read(bob, [mine.pk]) == 0
+    assert services.mark_notices_read(alice) == 1
+    assert (services.unread_notices(alice).count(), services.unread_notices(bob).count()) == (0, 1)

@@ -116,3 +116,11 @@ def deliver_queued(limit: int = 500) -> int:
 
 def unread_notices(user: Any) -> Any:
     return OutboundMessage.objects.filter(channel=Channel.IN_APP, recipient_user=user, read_at__isnull=True)
+
+
+def mark_notices_read(user: Any, ids: list[int] | None = None) -> int:
+    """Mark the user's in-app notices read (all of them, or the given ids); returns how many."""
+    notices = unread_notices(user)
+    if ids is not None:
+        notices = notices.filter(pk__in=ids)
+    return int(notices.update(read_at=timezone.now()))
