@@ -14,7 +14,6 @@ from tests.factories import BillingAccountFactory, SubscriptionFactory
         ("1381234", "phone"),
         ("张三", "name"),
         ("320102198001011234", "id_number"),
-        ("鼓楼区中山路1", "address"),
     ],
 )
 def test_agent_finds_customer(alice, zhang, wang, text, matched_on):
@@ -59,3 +58,22 @@ def test_role_without_customer_access_finds_nothing(kate, zhang):
 @pytest.mark.django_db
 def test_empty_query_finds_nothing(alice, zhang):
     assert search_customers(alice, "   ") == []
+
+
+@pytest.mark.django_db
+def test_agent_finds_customer_by_address(alice, zhang, wang):
+    zhang.addresses.update(text="江苏省南京市鼓楼区虎踞路88号2单元")
+
+    hits = search_customers(alice, "虎踞路88号")
+
+    assert [(hit.id, hit.matched_on) for hit in hits] == [(zhang.pk, "address")]
+
+
+@pytest.mark.django_db
+def test_enterprise_name_with_digits_falls_back_to_name_search(alice, zhang):
+    zhang.name = "南京365便利店"
+    zhang.save()
+
+    hits = search_customers(alice, "南京365便利店")
+
+    assert [(hit.id, hit.matched_on) for hit in hits] == [(zhang.pk, "name")]

@@ -68,7 +68,14 @@ def _phone_query(digits: str) -> Q:
             digits = digits[len(prefix) :]
     digits = digits.lstrip("0") or digits
     if len(digits) >= 10:
-        return Q(numbers__number=digits) | Q(subscriptions__identifier=digits)
+        # A union of two index lookups; OR across two joins makes PostgreSQL scan everything.
+        owners = (
+            ContactNumber.objects.filter(number=digits)
+            .order_by()
+            .values("customer_id")
+            .union(Subscription.objects.filter(identifier=digits).order_by().values("customer_id"))
+        )
+        return Q(id__in=owners)
     return Q(numbers__number__startswith=digits)
 
 
@@ -84,10 +91,27 @@ def _match_condition(text: str) -> tuple[Q, str]:
         return _phone_query(digits), "phone"
     if compact[:2].upper() in {"ZH", "AC"} and any(ch.isdigit() for ch in compact):
         # Billing account ("ZH…") or a broadband account — both are exact identifiers.
-        return Q(billing_accounts__number=compact.upper()) | Q(subscriptions__identifier=compact), "account"
+        owners = (
+            Customer.objects.filter(billing_accounts__number=compact.upper())
+            .order_by()
+            .values("id")
+            .union(Subscription.objects.filter(identifier=compact).order_by().values("customer_id"))
+        )
+        return Q(id__in=owners), "account"
     if len(text) >= 5 and any(ch.isdigit() for ch in text):
         return Q(addresses__text__contains=text), "address"
     return Q(name__startswith=text), "name"
+
+
+CANDIDATES = 200
+
+
+def _matching_ids(user: User, condition: Q, limit: int) -> list[int]:
+    """Ids of the first matches. A bounded candidate set first keeps PostgreSQL on the
+    condition's index instead of walking the primary key for ORDER BY id LIMIT n."""
+    visible = customers_visible_to(user)
+    candidates = visible.filter(condition).order_by().values("id").distinct()[:CANDIDATES]
+    return list(Customer.objects.filter(id__in=candidates).order_by("id").values_list("id", flat=True)[:limit])
 
 
 def search_customers(user: User, text: str, limit: int = SEARCH_LIMIT) -> list[CustomerHit]:
@@ -96,9 +120,11 @@ def search_customers(user: User, text: str, limit: int = SEARCH_LIMIT) -> list[C
     if not text:
         return []
     condition, matched_on = _match_condition(text)
-    ids = list(
-        customers_visible_to(user).filter(condition).order_by("id").values_list("id", flat=True).distinct()[:limit]
-    )
+    ids = _matching_ids(user, condition, limit)
+    if not ids and matched_on == "address":
+        # "南京365便利店" looks like an address but is an enterprise's name.
+        condition, matched_on = Q(name__startswith=text), "name"
+        ids = _matching_ids(user, condition, limit)
     customers = (
         Customer.objects.filter(id__in=ids)
         .select_related("service_area")
