@@ -13,6 +13,16 @@ if ! command -v chromium >/dev/null 2>&1; then
     exit 1
   fi
 fi
+# The SMS tests drive Kannel's bearerbox and smsbox with its fake SMSC (Debian kannel, kannel-extras).
+if ! command -v bearerbox >/dev/null 2>&1 || [ ! -x /usr/lib/kannel/test/fakesmsc ]; then
+  if [ "$(id -u)" = "0" ] && command -v apt-get >/dev/null 2>&1; then
+    echo "Installing Debian's kannel and kannel-extras for the SMS tests ..."
+    apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq kannel kannel-extras >/dev/null
+  else
+    echo "The SMS tests need Kannel: sudo apt-get install kannel kannel-extras" >&2
+    exit 1
+  fi
+fi
 export KEFU_DATA_DIR="${KEFU_DATA_DIR:-$(mktemp -d /tmp/kefu-test.XXXXXX)}"
 echo "Test database: ${DATABASE_URL:-SQLite (embedded default)}"
 exec .venv/bin/pytest "$@"

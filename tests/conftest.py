@@ -104,3 +104,9 @@ def zhang(areas: Areas) -> Customer:
 def wang(areas: Areas) -> Customer:
     """A customer in 玄武01片区 with mobile 13987654321."""
     return CustomerFactory(name="王小二", service_area=areas.xuanwu_01, phone="13987654321")
+
+
+def pytest_collection_modifyitems(config, items):  # type: ignore[no-untyped-def]
+    """Browser tests run last: Playwright's sync API keeps an event loop in the main thread
+    for the session, which would break asgiref's async_to_sync in the tests after it."""
+    items.sort(key=lambda item: item.get_closest_marker("browser") is not None)

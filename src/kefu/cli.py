@@ -5,6 +5,7 @@ kefu serve [--host H] [--port P]
 kefu worker               run background tasks (SLA scans, notifications, ...)
 kefu migrate              apply database migrations
 kefu seed [--customers N] load the demo operator (safe to re-run)
+kefu smpp                 hold the SMPP bind: customers' SMS and delivery receipts in
 kefu <command> ...        any other Django management command (createsuperuser, shell, ...)
 """
 
@@ -78,6 +79,22 @@ def main(argv: Sequence[str] | None = None) -> int:
                 time.sleep(3600)
         except KeyboardInterrupt:
             controller.stop()
+        return 0
+    if command == "smpp":
+        import threading
+
+        import django
+
+        django.setup()
+        from kefu.connectors.sms.smpp import run
+
+        stop = threading.Event()
+        signal.signal(signal.SIGTERM, lambda *_: stop.set())
+        print("Kefu holds the SMPP bind (KEFU_SMPP_*); Ctrl+C stops", flush=True)
+        try:
+            run(stop)
+        except KeyboardInterrupt:
+            stop.set()
         return 0
     if command == "worker":
         import django

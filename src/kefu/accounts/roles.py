@@ -34,10 +34,25 @@ _ALL_ORDERS = (
 )
 
 _HANDLE = ("routing.handle_contacts",)
+
+# Staff read every published article, internal ones too; editors write, supervisors approve.
+_READ_KNOWLEDGE = ("knowledge.view_article", "knowledge.view_faqentry", "knowledge.view_diagnosisguide")
+_WRITE_KNOWLEDGE = (
+    *_READ_KNOWLEDGE,
+    "knowledge.add_article",
+    "knowledge.change_article",
+    "knowledge.add_faqentry",
+    "knowledge.change_faqentry",
+    "knowledge.add_diagnosisguide",
+    "knowledge.change_diagnosisguide",
+    "knowledge.view_failedsearch",
+    "knowledge.change_failedsearch",
+)
+_APPROVE_KNOWLEDGE = (*_READ_KNOWLEDGE, "knowledge.publish_article", "knowledge.view_failedsearch")
 _SUPERVISE = ("routing.handle_contacts", "routing.supervise_agents")
 
 ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
-    Role.AGENT: (*_SERVE_CUSTOMERS, *_TAKE_ORDERS, *_HANDLE),
+    Role.AGENT: (*_SERVE_CUSTOMERS, *_TAKE_ORDERS, *_HANDLE, *_READ_KNOWLEDGE),
     Role.TEAM_LEAD: (
         *_SERVE_CUSTOMERS,
         "customers.view_customer_pii",
@@ -45,13 +60,26 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "tickets.dispatch_workorder",
         "tickets.supervise_workorder",
         *_SUPERVISE,
+        *_READ_KNOWLEDGE,
     ),
-    Role.BACK_OFFICE: (*_SERVE_CUSTOMERS, "customers.view_customer_pii", *_TAKE_ORDERS, "tickets.work_workorder"),
-    Role.DISPATCHER: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS, "tickets.add_workorder", "tickets.dispatch_workorder"),
-    Role.AREA_MANAGER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS, "tickets.dispatch_workorder"),
-    Role.FIELD_ENGINEER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS),
-    Role.QA_INSPECTOR: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS),
-    Role.KNOWLEDGE_EDITOR: (),
+    Role.BACK_OFFICE: (
+        *_SERVE_CUSTOMERS,
+        "customers.view_customer_pii",
+        *_TAKE_ORDERS,
+        "tickets.work_workorder",
+        *_READ_KNOWLEDGE,
+    ),
+    Role.DISPATCHER: (
+        *_VIEW_CUSTOMERS,
+        *_VIEW_ORDERS,
+        "tickets.add_workorder",
+        "tickets.dispatch_workorder",
+        *_READ_KNOWLEDGE,
+    ),
+    Role.AREA_MANAGER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS, "tickets.dispatch_workorder", *_READ_KNOWLEDGE),
+    Role.FIELD_ENGINEER: (*_VIEW_CUSTOMERS, *_WORK_ORDERS, *_READ_KNOWLEDGE),
+    Role.QA_INSPECTOR: (*_VIEW_CUSTOMERS, *_VIEW_ORDERS, *_READ_KNOWLEDGE),
+    Role.KNOWLEDGE_EDITOR: _WRITE_KNOWLEDGE,
     Role.SUPERVISOR: (
         *_SERVE_CUSTOMERS,
         "customers.view_customer_pii",
@@ -59,6 +87,7 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "core.view_auditentry",
         *_ALL_ORDERS,
         *_SUPERVISE,
+        *_APPROVE_KNOWLEDGE,
     ),
     Role.ADMINISTRATOR: (
         *_SERVE_CUSTOMERS,
@@ -66,6 +95,10 @@ ROLE_PERMISSIONS: dict[str, tuple[str, ...]] = {
         "customers.manage_flags",
         "core.view_auditentry",
         *_ALL_ORDERS,
+        *_READ_KNOWLEDGE,
+        "knowledge.view_category",
+        "knowledge.add_category",
+        "knowledge.change_category",
         "tickets.view_ordertype",
         "tickets.add_ordertype",
         "tickets.change_ordertype",

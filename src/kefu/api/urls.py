@@ -8,6 +8,7 @@ from ninja import NinjaAPI
 from ninja.security import django_auth
 
 from kefu.api.customers import router as customers_router
+from kefu.api.knowledge import router as knowledge_router
 from kefu.api.orders import router as orders_router
 from kefu.core.errors import KefuError
 
@@ -20,6 +21,7 @@ api = NinjaAPI(
 )
 api.add_router("/customers", customers_router)
 api.add_router("/orders", orders_router)
+api.add_router("/knowledge", knowledge_router)
 
 
 @api.exception_handler(KefuError)

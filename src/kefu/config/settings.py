@@ -199,6 +199,35 @@ KEFU_EMAIL_DOMAIN = env_str("KEFU_EMAIL_DOMAIN", "kefu.example.cn")
 KEFU_EMAIL_QUEUE = env_str("KEFU_EMAIL_QUEUE", "EMAIL")
 KEFU_EMAIL_MAX_BYTES = env_int("KEFU_EMAIL_MAX_BYTES", 25 * 1024 * 1024)
 
+# --- SMS (Kannel or SMPP) and IM webhooks (WeChat Official Account, generic signed webhook) --------
+KEFU_SMS_BACKEND = env_str("KEFU_SMS_BACKEND", "development")  # development | kannel | smpp
+KEFU_SMS_QUEUE = env_str("KEFU_SMS_QUEUE", "SMS")
+KEFU_SMS_SENDER = env_str("KEFU_SMS_SENDER", "")  # the service number replies come from
+KEFU_SMS_RATE_PER_SECOND = env_int("KEFU_SMS_RATE_PER_SECOND", 20)  # per gateway connection
+KEFU_SMS_MAX_PARTS = env_int("KEFU_SMS_MAX_PARTS", 10)  # longest agent reply, in SMS segments
+KEFU_SMS_CALLBACK_SECRET = env_str("KEFU_SMS_CALLBACK_SECRET", "")  # empty: callbacks are refused
+KEFU_SMS_CALLBACK_BASE_URL = env_str("KEFU_SMS_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
+KEFU_KANNEL_SENDSMS_URL = env_str("KEFU_KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms")
+KEFU_KANNEL_USERNAME = env_str("KEFU_KANNEL_USERNAME", "")
+KEFU_KANNEL_PASSWORD = env_str("KEFU_KANNEL_PASSWORD", "")
+KEFU_KANNEL_DLR_MASK = env_int("KEFU_KANNEL_DLR_MASK", 31)
+KEFU_SMPP_HOST = env_str("KEFU_SMPP_HOST", "127.0.0.1")
+KEFU_SMPP_PORT = env_int("KEFU_SMPP_PORT", 2775)
+KEFU_SMPP_SYSTEM_ID = env_str("KEFU_SMPP_SYSTEM_ID", "")
+KEFU_SMPP_PASSWORD = env_str("KEFU_SMPP_PASSWORD", "")
+KEFU_SMPP_SYSTEM_TYPE = env_str("KEFU_SMPP_SYSTEM_TYPE", "")
+KEFU_SMPP_SOURCE_ADDR = env_str("KEFU_SMPP_SOURCE_ADDR", KEFU_SMS_SENDER)
+KEFU_SMPP_ENQUIRE_LINK_SECONDS = env_int("KEFU_SMPP_ENQUIRE_LINK_SECONDS", 30)
+KEFU_IM_QUEUE = env_str("KEFU_IM_QUEUE", "IM")
+KEFU_WEBHOOK_SECRET = env_str("KEFU_WEBHOOK_SECRET", "")  # empty: the webhook refuses everything
+KEFU_WEBHOOK_OUTBOUND_URL = env_str("KEFU_WEBHOOK_OUTBOUND_URL", "")  # empty: replies go to the development log
+KEFU_WEBHOOK_TOLERANCE_SECONDS = env_int("KEFU_WEBHOOK_TOLERANCE_SECONDS", 300)
+KEFU_WECHAT_TOKEN = env_str("KEFU_WECHAT_TOKEN", "")  # empty: the WeChat endpoint refuses everything
+KEFU_WECHAT_APPID = env_str("KEFU_WECHAT_APPID", "")
+KEFU_WECHAT_APPSECRET = env_str("KEFU_WECHAT_APPSECRET", "")
+KEFU_WECHAT_API_BASE = env_str("KEFU_WECHAT_API_BASE", "https://api.weixin.qq.com")
+KEFU_WECHAT_WELCOME = env_str("KEFU_WECHAT_WELCOME", "您好，已收到您的消息，正在为您转接人工客服，请稍候。")
+
 # --- BSS adapter -------------------------------------------------------------------
 KEFU_BSS_ADAPTER = env_str("KEFU_BSS_ADAPTER", "kefu.bss.adapters.builtin.BuiltinAdapter")
 

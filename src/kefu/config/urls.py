@@ -23,5 +23,8 @@ urlpatterns = [
     ),
     path("admin/", admin.site.urls),
     path("api/v1/", api.urls),
+    path("chat/", include("kefu.connectors.webchat.urls")),
+    path("hooks/sms/", include("kefu.connectors.sms.urls")),
+    path("hooks/im/", include("kefu.connectors.im.urls")),
     path("", include("kefu.desk.urls")),
 ]

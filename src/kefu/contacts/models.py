@@ -86,6 +86,8 @@ class Contact(models.Model):
             models.Index(fields=["customer", "-created_at"], name="contact_customer_time_idx"),
             models.Index(fields=["offered_at"], name="contact_offered_idx"),
             models.Index(fields=["agent", "status"], name="contact_agent_status_idx"),
+            # SMS / IM / email: "the sender's open conversation on this channel" on every message.
+            models.Index(fields=["channel", "identity", "-created_at"], name="contact_channel_identity_idx"),
         ]
 
     def __str__(self) -> str:

@@ -129,15 +129,19 @@ def receive_inbound(
 
     A repeated delivery returns the stored item and processes nothing (created False);
     a processing error leaves the item as a dead letter with the error, and is logged.
+    Storing and processing commit together (processing in a savepoint), so one inbound
+    message costs one commit; if the process dies before it, the provider never got its
+    acknowledgement and delivers again.
     """
     if not provider_id.strip():
         raise BusinessRuleError(_("An inbound item needs the provider's message id."), code="provider_id_missing")
-    try:
-        with transaction.atomic():
-            item = InboundItem.objects.create(provider=provider, provider_id=provider_id.strip(), payload=payload)
-    except IntegrityError:
-        return InboundItem.objects.get(provider=provider, provider_id=provider_id.strip()), False
-    process_item(item, process)
+    with transaction.atomic():
+        try:
+            with transaction.atomic():
+                item = InboundItem.objects.create(provider=provider, provider_id=provider_id.strip(), payload=payload)
+        except IntegrityError:
+            return InboundItem.objects.get(provider=provider, provider_id=provider_id.strip()), False
+        process_item(item, process)
     return item, True
 
 

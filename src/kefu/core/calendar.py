@@ -8,10 +8,13 @@ or later still when Monday is a public holiday.
 from __future__ import annotations
 
 import datetime as dt
+import time
 from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
+from django.db import connection
+from django.db.models.signals import post_delete, post_migrate, post_save
 
 from kefu.core.models import BusinessCalendar, CalendarDay
 
@@ -92,21 +95,68 @@ def _parse_windows(weekly_hours: dict[str, list[list[str]]]) -> dict[int, list[W
     return parsed
 
 
-def load_working_time(calendar: BusinessCalendar | None) -> WorkingTime:
-    """Read a calendar (None: the standard office week with national holidays)."""
-    if calendar is not None and calendar.always_open:
-        return WorkingTime(always_open=True, weekly={})
-    weekly = _parse_windows(calendar.weekly_hours if calendar and calendar.weekly_hours else STANDARD_HOURS)
+# Calendars change a few times a year and are read on every order (creation, dispatch, pause),
+# so each process keeps the exceptional days it read for a short while. Saving or deleting a
+# calendar or a day through the ORM here forgets them at once (other processes within
+# CACHE_SECONDS); inside a transaction that changed them nothing is cached or read from cache,
+# so a rollback cannot leave days behind that the database no longer has.
+CACHE_SECONDS = 60.0
+_days_cache: dict[tuple[int | None, bool], tuple[float, frozenset[dt.date], frozenset[dt.date]]] = {}
+_changed_in_transaction = False
+
+
+def forget_calendars(**_kwargs: object) -> None:
+    """Drop the cached days (signal receiver: calendars or days saved, deleted, tables flushed)."""
+    global _changed_in_transaction
+    _days_cache.clear()
+    if connection.in_atomic_block:
+        _changed_in_transaction = True
+
+
+def _cacheable() -> bool:
+    global _changed_in_transaction
+    if _changed_in_transaction and not connection.in_atomic_block:
+        _days_cache.clear()  # the transaction that changed them is over (committed or not)
+        _changed_in_transaction = False
+    return not _changed_in_transaction
+
+
+def _exceptional_days(calendar: BusinessCalendar | None) -> tuple[frozenset[dt.date], frozenset[dt.date]]:
+    observes = calendar is None or calendar.observes_public_holidays
+    key = (calendar.pk if calendar is not None else None, observes)
+    cacheable = _cacheable()
+    if cacheable:
+        cached = _days_cache.get(key)
+        if cached is not None and time.monotonic() - cached[0] < CACHE_SECONDS:
+            return cached[1], cached[2]
     days = CalendarDay.objects.filter(calendar__isnull=True)
     if calendar is not None:
-        if not calendar.observes_public_holidays:
+        if not observes:
             days = CalendarDay.objects.none()
         days = days | CalendarDay.objects.filter(calendar=calendar)
     holidays: set[dt.date] = set()
     workdays: set[dt.date] = set()
     for date, kind in days.values_list("date", "kind"):
         (holidays if kind == CalendarDay.Kind.HOLIDAY else workdays).add(date)
-    return WorkingTime(always_open=False, weekly=weekly, holidays=frozenset(holidays), workdays=frozenset(workdays))
+    result = frozenset(holidays), frozenset(workdays)
+    if cacheable:
+        _days_cache[key] = (time.monotonic(), *result)
+    return result
+
+
+def load_working_time(calendar: BusinessCalendar | None) -> WorkingTime:
+    """Read a calendar (None: the standard office week with national holidays)."""
+    if calendar is not None and calendar.always_open:
+        return WorkingTime(always_open=True, weekly={})
+    weekly = _parse_windows(calendar.weekly_hours if calendar and calendar.weekly_hours else STANDARD_HOURS)
+    holidays, workdays = _exceptional_days(calendar)
+    return WorkingTime(always_open=False, weekly=weekly, holidays=holidays, workdays=workdays)
+
+
+for _model in (BusinessCalendar, CalendarDay):
+    post_save.connect(forget_calendars, sender=_model, dispatch_uid=f"kefu.calendar.forget.save.{_model.__name__}")
+    post_delete.connect(forget_calendars, sender=_model, dispatch_uid=f"kefu.calendar.forget.delete.{_model.__name__}")
+post_migrate.connect(forget_calendars, dispatch_uid="kefu.calendar.forget.migrate")  # also sent by flush
 
 
 def load_national_days(years: range, model: type[CalendarDay] = CalendarDay) -> int:

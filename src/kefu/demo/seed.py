@@ -254,7 +254,7 @@ def seed_staff(fake: Faker) -> dict[str, User]:
     password_hash = make_password(DEMO_PASSWORD) if len(existing) < len(staff_plan()) else ""  # argon2 is slow: once
     levels: dict[tuple[int, int], int] = {}
     users: dict[str, User] = {}
-    rng = random.Random(SEED)  # noqa: S311 - deterministic demo data, not security
+    rng = random.Random(SEED)
     for index, plan in enumerate(staff_plan()):
         display_name = fake.name()  # drawn for everyone, so each user keeps the same name across runs
         user = existing.get(plan.username) or User(username=plan.username, password=password_hash)
@@ -506,7 +506,7 @@ class CustomerGenerator:
         self.areas = list(areas)
         self.area_weights = list(itertools.accumulate(6 if a.city_code == "NJ" else 4 for a in areas))
         self.vip_managers = list(vip_managers)
-        self.rng = random.Random()  # noqa: S311 - deterministic demo data, not security
+        self.rng = random.Random()
         self.fake = fake
 
     def _address(self, area: AreaInfo) -> str:
@@ -801,7 +801,7 @@ class ServiceBuilder:
         self.products, self.services, self.now = products, services, now
         self.today, self.zone = now.date(), now.tzinfo
         self.windows = campaign_windows(self.today)
-        self.rng = random.Random()  # noqa: S311 - deterministic demo data, not security
+        self.rng = random.Random()
         self.ids = {model: IdSource(model) for model in (Subscription, BillingAccount, Bill, BillItem)}
         self.periods = [_month(self.today, -k) for k in range(BILL_MONTHS, 0, -1)]
         self.usage_from = _month(self.today, 1 - USAGE_MONTHS)

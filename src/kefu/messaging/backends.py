@@ -6,10 +6,12 @@ from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 from typing import Protocol
 
 from django.conf import settings
+from django.utils.module_loading import import_string
 
 from kefu.messaging.models import OutboundMessage
 
@@ -75,9 +77,20 @@ class SmtpTransport:
         return str(email["Message-ID"])
 
 
+# Connectors (a higher layer) provide the transports of their channels; named by dotted path
+# so this layer never imports them. Each picks its gateway by setting, else DevelopmentTransport.
+CONNECTOR_TRANSPORTS = {
+    "sms": "kefu.connectors.sms.transport.sms_transport",
+    "im": "kefu.connectors.im.transport.im_transport",
+}
+
+
 def transport_for(channel: str) -> Transport:
     if channel == "in_app":
         return InAppTransport()
     if channel == "email" and settings.KEFU_SMTP_HOST:
         return SmtpTransport()
+    if channel in CONNECTOR_TRANSPORTS:
+        factory: Callable[[], Transport] = import_string(CONNECTOR_TRANSPORTS[channel])
+        return factory()
     return DevelopmentTransport()

@@ -49,3 +49,34 @@ def offers_for(agent_id: int) -> list[QueueEntry]:
         .select_related("contact__customer", "queue")
         .order_by("offer_expires_at")
     )
+
+
+# --- reads of the live desk and the web chat (issue 4) ----------------------------------------
+
+
+def queues_taking(channel: str) -> list[Queue]:
+    """Queues that take this channel, by code (JSON containment is not portable to SQLite)."""
+    return [queue for queue in Queue.objects.order_by("code") if channel in queue.channels]
+
+
+def agent_state_of(agent_id: int) -> AgentState | None:
+    return AgentState.objects.filter(agent_id=agent_id).first()
+
+
+def signed_in_agents(exclude_agent_id: int | None = None, queue: Queue | None = None) -> list[AgentState]:
+    """Agents at their desks (ready, busy, not ready or in after-call work), e.g. to transfer to;
+    with `queue`, only those skilled for it (the ACD offers a queue's contacts to no one else)."""
+    states = AgentState.objects.exclude(status=AgentStatus.OFFLINE).select_related("agent")
+    if exclude_agent_id is not None:
+        states = states.exclude(agent_id=exclude_agent_id)
+    if queue is not None:
+        states = states.filter(agent__skills__skill_id=queue.skill_id, agent__skills__level__gte=queue.min_level)
+    return list(states.distinct().order_by("agent__display_name", "agent__username"))
+
+
+def entry_of(contact: Contact) -> QueueEntry | None:
+    return QueueEntry.objects.filter(contact=contact).select_related("queue", "offered_to").first()
+
+
+def queue_with_code(code: str) -> Queue | None:
+    return Queue.objects.filter(code=code).first() if code else None

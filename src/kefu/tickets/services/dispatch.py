@@ -3,7 +3,7 @@ least-loaded member on duty."""
 
 from __future__ import annotations
 
-from django.db.models import Count, Q
+from django.db.models import Count, F
 
 from kefu.accounts.choices import Role, TeamKind
 from kefu.accounts.models import ServiceArea, Team, User
@@ -28,26 +28,39 @@ def choose_team(order_type: OrderType, area: ServiceArea | None) -> Team | None:
     teams = Team.objects.filter(kind=kind)
     if area is not None:
         paths = _ancestor_paths(area)
-        serving = list(teams.filter(areas__path__in=paths).values_list("pk", "areas__path"))
+        # One query: the serving teams with the path they serve (a team once per matching area).
+        serving = list(teams.filter(areas__path__in=paths).annotate(served_path=F("areas__path")))
         if serving:
-            team_id = max(serving, key=lambda row: (len(row[1]), -row[0]))[0]
-            return teams.get(pk=team_id)
+            return max(serving, key=lambda team: (len(team.served_path), -team.pk))
     return teams.filter(areas__isnull=True).order_by("code").first()
 
 
 def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -> User | None:
-    """The member on duty with the fewest open orders; those covering the area come first."""
+    """The member on duty with the fewest open orders; those covering the area come first.
+
+    Two queries: the members on duty with the areas they cover, then their open orders counted
+    on the (assignee, status) index, ties to the lowest id."""
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
-    members = User.objects.filter(team=team, is_active=True, is_on_duty=True, groups__name__in=roles).distinct()
-    if area is not None:
-        covering = members.filter(areas__path__in=_ancestor_paths(area)).distinct()
-        if covering.exists():
-            members = covering
-    return (
-        members.annotate(load=Count("assigned_orders", filter=Q(assigned_orders__status__in=OPEN_STATUSES)))
-        .order_by("load", "pk")
-        .first()
+    rows = User.objects.filter(team=team, is_active=True, is_on_duty=True, groups__name__in=roles).annotate(
+        covered_path=F("areas__path")
     )
+    members: dict[int, User] = {}
+    covering: set[int] = set()
+    paths = set(_ancestor_paths(area)) if area is not None else set()
+    for member in rows:
+        members.setdefault(member.pk, member)
+        if member.covered_path in paths:
+            covering.add(member.pk)
+    candidates = covering or set(members)
+    if not candidates:
+        return None
+    loads = dict(
+        WorkOrder.objects.filter(assignee_id__in=candidates, status__in=OPEN_STATUSES)
+        .order_by()
+        .values_list("assignee_id")
+        .annotate(load=Count("*"))  # COUNT(*): an index-only scan of (assignee, status)
+    )
+    return members[min(candidates, key=lambda pk: (loads.get(pk, 0), pk))]
 
 
 def auto_route(order: WorkOrder) -> tuple[Team | None, User | None]:

@@ -9,13 +9,12 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from django.db import transaction
-from django.db.models import F
+from django.db import connection, transaction
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.contacts.models import Contact
+from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.customers.models import Customer, Subscription
 from kefu.customers.phones import normalise_phone
 from kefu.tickets import notices
@@ -40,12 +39,22 @@ def _now() -> dt.datetime:
 
 
 def next_order_number(at: dt.datetime) -> str:
-    """GD + local date + 6-digit sequence of the day: GD20261122000123."""
+    """GD + local date + 6-digit sequence of the day: GD20261122000123.
+
+    One statement creates the day's counter or bumps it and returns the new value. The row
+    stays locked until the surrounding transaction ends, so `create_order` takes its number
+    in a transaction of its own (see there): every order of the day goes through this row.
+    """
     day = timezone.localtime(at).date()
-    sequence, _created = OrderSequence.objects.get_or_create(day=day)
-    OrderSequence.objects.filter(pk=sequence.pk).update(last=F("last") + 1)
-    sequence.refresh_from_db(fields=["last"])
-    return f"GD{day:%Y%m%d}{sequence.last:06d}"
+    table = connection.ops.quote_name(OrderSequence._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - our own table name
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
+            [connection.ops.adapt_datefield_value(day)],
+        )
+        last = cursor.fetchone()[0]
+    return f"GD{day:%Y%m%d}{last:06d}"
 
 
 def clean_fields(order_type: OrderType, values: dict[str, Any]) -> dict[str, Any]:
@@ -97,7 +106,6 @@ def _detect_complaint_flags(order: WorkOrder) -> None:
         order.is_secondary_complaint = True
 
 
-@transaction.atomic
 def create_order(
     *,
     actor: Any,
@@ -135,6 +143,53 @@ def create_order(
     now = at or _now()
     cleaned = clean_fields(order_type, fields or {})
     phone = normalise_phone(contact_phone) if contact_phone.strip() else ""
+    # The number first, in a transaction of its own (autocommit) unless the caller holds one
+    # open: the day's counter row is locked until its transaction ends, and every order of the
+    # day takes it, so holding it through the whole creation would let one order be created
+    # at a time. An order that then fails to be written leaves a gap in the day's numbers.
+    number = next_order_number(now)
+    with transaction.atomic():
+        return _create_order(
+            actor=actor,
+            order_type=order_type,
+            title=title,
+            customer=customer,
+            subscription=subscription,
+            description=description,
+            cleaned=cleaned,
+            priority=priority,
+            channel=channel,
+            phone=phone,
+            address=address,
+            related_order=related_order,
+            parent=parent,
+            auto_dispatch=auto_dispatch,
+            now=now,
+            source_contact=source_contact,
+            number=number,
+        )
+
+
+def _create_order(
+    *,
+    actor: Any,
+    order_type: OrderType,
+    title: str,
+    customer: Customer | None,
+    subscription: Subscription | None,
+    description: str,
+    cleaned: dict[str, Any],
+    priority: str | None,
+    channel: str,
+    phone: str,
+    address: str,
+    related_order: WorkOrder | None,
+    parent: WorkOrder | None,
+    auto_dispatch: bool,
+    now: dt.datetime,
+    source_contact: Contact | None,
+    number: str,
+) -> WorkOrder:
     if not phone and customer is not None:
         phone = customer.numbers.order_by("-is_primary", "id").values_list("number", flat=True).first() or ""
     if not address and customer is not None:
@@ -146,7 +201,7 @@ def create_order(
         area = subscription.address.service_area
 
     order = WorkOrder(
-        number=next_order_number(now),
+        number=number,
         order_type=order_type,
         category=order_type.category,
         priority=priority or order_type.default_priority,
@@ -188,7 +243,16 @@ def create_order(
     if auto_dispatch and not awaits_payment(order):
         team, worker = routing.auto_route(order)
         if team is not None:
-            _dispatch(order, actor=None, team=team, assignee=worker, reason="", at=now, channel=Channel.SYSTEM)
+            _dispatch(
+                order,
+                actor=None,
+                team=team,
+                assignee=worker,
+                reason="",
+                at=now,
+                channel=Channel.SYSTEM,
+                policy_is_fresh=True,
+            )
     if order.priority == Priority.URGENT and order.category == Category.FAULT:
         people = notices.senior_staff(order)
         notices.notify_staff(order, "order_urgent", people, "urgent")
@@ -201,8 +265,18 @@ def awaits_payment(order: WorkOrder) -> bool:
 
 
 def _dispatch(
-    order: WorkOrder, *, actor: Any, team: Any, assignee: Any, reason: str, at: dt.datetime, channel: str
+    order: WorkOrder,
+    *,
+    actor: Any,
+    team: Any,
+    assignee: Any,
+    reason: str,
+    at: dt.datetime,
+    channel: str,
+    policy_is_fresh: bool = False,
 ) -> None:
+    """`policy_is_fresh`: the order's policy was chosen a moment ago (it is being created), so
+    only its deadlines are computed again, on the team's calendar."""
     action = ACTIONS["redispatch" if order.status in ACTIONS["redispatch"].sources else "dispatch"]
     if awaits_payment(order):
         raise BusinessRuleError(
@@ -215,7 +289,7 @@ def _dispatch(
     order.dispatch_count += 1
     if order.sla_policy_id is None or order.dispatch_count == 1:
         # The team's calendar is known only now: deadlines follow it from the creation time.
-        sla.apply_policy(order, order.created_at)
+        sla.apply_policy(order, order.created_at, reuse_policy=policy_is_fresh)
     move(
         order,
         action,

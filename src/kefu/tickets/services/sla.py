@@ -67,9 +67,12 @@ def _next_check(order: WorkOrder) -> dt.datetime | None:
     return min(moments, default=None)
 
 
-def apply_policy(order: WorkOrder, start: dt.datetime) -> None:
-    """Set the deadlines on an order (not saved) from its policy and calendar."""
-    policy = policy_for(order)
+def apply_policy(order: WorkOrder, start: dt.datetime, *, reuse_policy: bool = False) -> None:
+    """Set the deadlines on an order (not saved) from its policy and calendar.
+
+    `reuse_policy`: keep the policy already on the order (chosen moments ago for the same
+    type, priority and tier) and only compute the deadlines again."""
+    policy = order.sla_policy if reuse_policy else policy_for(order)
     order.sla_policy = policy
     if policy is None:
         order.response_due = order.resolution_due = order.warn_at = order.next_sla_check = None
@@ -146,7 +149,16 @@ def scan(now: dt.datetime, batch_size: int = 500) -> ScanResult:
             orders = list(
                 WorkOrder.objects.select_for_update(skip_locked=True, of=("self",))
                 .filter(next_sla_check__lte=now, status__in=OPEN_STATUSES)
-                .select_related("order_type", "sla_policy", "team__lead", "assignee", "service_area")
+                .select_related(
+                    "order_type",
+                    "sla_policy",
+                    "team__lead",
+                    "assignee",
+                    # the area manager up the tree gets the overdue SMS: no query per order
+                    "service_area__manager",
+                    "service_area__parent__manager",
+                    "service_area__parent__parent__manager",
+                )
                 .order_by("next_sla_check")[:batch_size]
             )
             if not orders:

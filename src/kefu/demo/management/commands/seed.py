@@ -6,7 +6,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandParser
 
+from kefu.demo.contact_center import seed_contact_center
 from kefu.demo.seed import DEFAULT_CUSTOMERS, seed_demo
+from kefu.knowledge.demo import load_demo_content
 
 
 class Command(BaseCommand):
@@ -22,6 +24,9 @@ class Command(BaseCommand):
             help=f"how many customers the operator should have (default {DEFAULT_CUSTOMERS:,})",
         )  # fmt: skip
         parser.add_argument(
+            "--no-knowledge", action="store_true", help="skip the knowledge base demo content",
+        )  # fmt: skip
+        parser.add_argument(
             "--lean", action="store_true",
             help="customers with contact numbers and addresses only (fast; for benchmarks)",
         )  # fmt: skip
@@ -34,3 +39,12 @@ class Command(BaseCommand):
         summary = seed_demo(options["customers"], lean=options["lean"], progress=self.stdout.write if verbose else None)
         if verbose:
             self.stdout.write(self.style.SUCCESS(str(summary)))
+        if options["lean"]:
+            return
+        queues = seed_contact_center()
+        if verbose:
+            self.stdout.write(f"contact center: {queues} queues and the wrap-up codes")
+        if not options["no_knowledge"]:
+            knowledge = load_demo_content()
+            if verbose:
+                self.stdout.write(f"knowledge base: {knowledge}")
