@@ -244,5 +244,12 @@ LOGGING = {
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
     "root": {"handlers": ["console"], "level": env_str("KEFU_LOG_LEVEL", "INFO")},
-    "loggers": {"axes": {"level": "WARNING"}, "jieba": {"level": "WARNING"}},
+    # The scheduler and the task worker log every 5-second routing tick at INFO; keep them quiet.
+    "loggers": {
+        "axes": {"level": "WARNING"},
+        "jieba": {"level": "WARNING"},
+        "apscheduler": {"level": "WARNING"},
+        "django_tasks": {"level": "WARNING"},
+        "django_tasks_db": {"level": "WARNING"},
+    },
 }
