@@ -24,6 +24,14 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 
 
+@pytest.fixture(autouse=True)
+def _fresh_template_cache():  # type: ignore[no-untyped-def]
+    """Message texts are cached per process; a test's rolled-back templates must not leak."""
+    from kefu.messaging.services import clear_template_cache
+
+    clear_template_cache()
+
+
 @dataclass
 class Areas:
     city: ServiceArea

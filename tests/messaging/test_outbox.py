@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 
 import pytest
+from django.db import transaction
 
 from kefu.messaging import services
 from kefu.messaging.models import MessageTemplate, OutboundMessage
@@ -103,3 +104,30 @@ def test_notices_are_marked_read_only_for_their_owner(alice, bob):
     assert services.mark_notices_read(bob, [mine.pk]) == 0
     assert services.mark_notices_read(alice) == 1
     assert (services.unread_notices(alice).count(), services.unread_notices(bob).count()) == (0, 1)
+
+
+@pytest.mark.django_db
+def test_an_edited_template_is_used_at_once_by_this_process(template):
+    stored = MessageTemplate.objects.create(code="hello", channel="sms", body="旧：{{ name }}")
+    first = services.queue_message(channel="sms", template_code="hello", context={"name": "甲"}, address="1")
+    stored.body = "新：{{ name }}"
+    stored.save()
+    second = services.queue_message(channel="sms", template_code="hello", context={"name": "乙"}, address="1")
+    stored.delete()
+    third = services.queue_message(channel="sms", template_code="hello", context={"name": "丙"}, address="1")
+
+    assert [m.body for m in (first, second, third)] == ["旧：甲", "新：乙", "您好丙，工单已受理"]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_one_delivery_task_per_transaction_however_many_messages(template, monkeypatch):
+    enqueued: list[int] = []
+    monkeypatch.setattr(services, "_deliver_outbox", lambda: enqueued.append(1))
+    services.register_default_template("hello", "in_app", "", "工单{{ number }}")
+    with transaction.atomic():
+        for number in range(5):
+            services.queue_message(channel="sms", template_code="hello", context={"number": number}, address="1")
+        services.queue_message(channel="in_app", template_code="hello", context={}, address="")
+        assert enqueued == []
+    assert enqueued == [1]
+    assert OutboundMessage.objects.filter(status="queued").count() == 5

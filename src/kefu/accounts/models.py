@@ -164,6 +164,8 @@ class AgentSkill(models.Model):
             models.UniqueConstraint(fields=["agent", "skill"], name="agent_skill_once"),
             models.CheckConstraint(condition=models.Q(level__gte=1, level__lte=5), name="agent_skill_level_1_5"),
         ]
+        # routing: "agents with this skill at this level or better"
+        indexes = [models.Index(fields=["skill", "level"], name="agent_skill_level_idx")]
 
     def __str__(self) -> str:
         return f"{self.agent} · {self.skill} · {self.level}"

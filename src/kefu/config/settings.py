@@ -236,6 +236,8 @@ KEFU_WECHAT_API_BASE = env_str("KEFU_WECHAT_API_BASE", "https://api.weixin.qq.co
 KEFU_WECHAT_WELCOME = env_str("KEFU_WECHAT_WELCOME", "您好，已收到您的消息，正在为您转接人工客服，请稍候。")
 
 # --- BSS adapter -------------------------------------------------------------------
+# Routing decisions on PostgreSQL run as one prepared statement; 0 behind a transaction-mode pooler.
+KEFU_ROUTING_PREPARED = env_bool("KEFU_ROUTING_PREPARED", True)
 KEFU_BSS_ADAPTER = env_str("KEFU_BSS_ADAPTER", "kefu.bss.adapters.builtin.BuiltinAdapter")
 
 LOGGING = {

@@ -3,28 +3,148 @@
 Pages subscribe through the desk WebSocket (groups `staff.<id>`, `staff.all`, `supervisors`,
 `chat.<contact id>`); a lost event is never a lost fact — the database holds the truth and
 pages re-read it on reconnect.
+
+How an event leaves the process depends on the layer:
+
+- a network layer (Redis, in production) is fed by one publisher thread per process with its
+  own event loop and connection pool: the committing code hands the event over and goes on
+  (no new loop and Redis connection per event, no request waiting for Redis), and the thread
+  sends the events one after another, in the order they were committed;
+- the in-memory layer (the demo on its embedded default, the tests) lives in the server's own
+  loop, so events are sent there as before and the caller waits for them.
 """
 
 from __future__ import annotations
 
+import asyncio
+import atexit
 import logging
+import os
+import threading
+import time
 from typing import Any
 
 from asgiref.sync import async_to_sync
-from channels.layers import get_channel_layer
+from channels.layers import BaseChannelLayer, InMemoryChannelLayer, get_channel_layer
 from django.db import transaction
 
 logger = logging.getLogger(__name__)
+
+FLUSH_AT_EXIT_SECONDS = 2.0
+
+
+class _Publisher:
+    """A daemon thread running an event loop that sends queued events in order."""
+
+    def __init__(self) -> None:
+        self._loop = asyncio.new_event_loop()
+        self._ready = threading.Event()
+        self._pending = 0
+        self._lock = threading.Lock()
+        self._thread = threading.Thread(target=self._run, name="kefu-events", daemon=True)
+        self._thread.start()
+        self._ready.wait()
+
+    def _run(self) -> None:
+        asyncio.set_event_loop(self._loop)
+        self._queue: asyncio.Queue[tuple[BaseChannelLayer, str, dict[str, Any]]] = asyncio.Queue()
+        self._loop.create_task(self._drain())
+        self._ready.set()
+        self._loop.run_forever()
+
+    async def _drain(self) -> None:
+        while True:
+            batch = [await self._queue.get()]
+            while not self._queue.empty():
+                batch.append(self._queue.get_nowait())
+            sent: set[tuple[str, Any]] = set()
+            for layer, group, message in batch:
+                key = _coalescing_key(group, message["payload"])
+                try:
+                    if key is None or key not in sent:
+                        await layer.group_send(group, message)
+                        if key is not None:
+                            sent.add(key)
+                except Exception:
+                    logger.exception("could not publish %s to %s", message["payload"].get("type"), group)
+                finally:
+                    with self._lock:
+                        self._pending -= 1
+
+    def submit(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        with self._lock:
+            self._pending += 1
+        self._loop.call_soon_threadsafe(self._queue.put_nowait, (layer, group, message))
+
+    def flush(self, timeout: float) -> bool:
+        """Wait until every submitted event was sent (or failed); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self._lock:
+                if self._pending == 0:
+                    return True
+            time.sleep(0.005)
+        return False
+
+
+# Events that only tell pages "this changed, read it again": the same one to the same group,
+# committed while an earlier copy still waits to be sent, is sent once (the page's one re-read
+# then sees both commits). Under load this keeps a supervisor wall from getting one event per
+# routing decision.
+REFRESH_ONLY = frozenset({"queue.changed"})
+
+
+def _coalescing_key(group: str, payload: dict[str, Any]) -> tuple[str, Any] | None:
+    if payload.get("type") not in REFRESH_ONLY:
+        return None
+    try:
+        return group, frozenset(payload.items())
+    except TypeError:  # a value that cannot be compared this way: sent as it is
+        return None
+
+
+_publisher: _Publisher | None = None
+_publisher_lock = threading.Lock()
+
+
+def _get_publisher() -> _Publisher:
+    global _publisher
+    if _publisher is None:
+        with _publisher_lock:
+            if _publisher is None:
+                _publisher = _Publisher()
+    return _publisher
+
+
+def _forget_publisher() -> None:
+    # A forked child has the parent's object but not its thread.
+    global _publisher
+    _publisher = None
+
+
+os.register_at_fork(after_in_child=_forget_publisher)
+
+
+def flush(timeout: float = FLUSH_AT_EXIT_SECONDS) -> bool:
+    """Wait until the events handed to the publisher thread are sent (tests, commands at exit)."""
+    return _publisher.flush(timeout) if _publisher is not None else True
+
+
+atexit.register(flush)
 
 
 def _send(group: str, payload: dict[str, Any]) -> None:
     layer = get_channel_layer()
     if layer is None:
         return
-    try:
-        async_to_sync(layer.group_send)(group, {"type": "desk.event", "payload": payload})
-    except Exception:
-        logger.exception("could not publish %s to %s", payload.get("type"), group)
+    message = {"type": "desk.event", "payload": payload}
+    if isinstance(layer, InMemoryChannelLayer):
+        try:
+            async_to_sync(layer.group_send)(group, message)
+        except Exception:
+            logger.exception("could not publish %s to %s", payload.get("type"), group)
+        return
+    _get_publisher().submit(layer, group, message)
 
 
 def publish(group: str, payload: dict[str, Any]) -> None:

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import functools
 import logging
+import time
 from collections.abc import Mapping
 from typing import Any
 
 from django.db import IntegrityError, transaction
+from django.db.models.signals import post_delete, post_save
+from django.dispatch import receiver
 from django.template import Context, Template
 from django.utils import timezone
 
@@ -18,6 +22,9 @@ MAX_ATTEMPTS = 5
 
 # Texts used when an operator has not edited a template yet.
 DEFAULT_TEMPLATES: dict[tuple[str, str], tuple[str, str]] = {}
+# Administrators' edits made in another process are seen within this many seconds.
+TEMPLATE_CACHE_SECONDS = 60.0
+_stored_templates_loaded = [time.monotonic()]
 
 
 def register_default_template(code: str, channel: str, subject: str, body: str) -> None:
@@ -25,16 +32,49 @@ def register_default_template(code: str, channel: str, subject: str, body: str) 
     DEFAULT_TEMPLATES[(code, channel)] = (subject, body)
 
 
-def render(code: str, channel: str, context: Mapping[str, Any]) -> tuple[str, str]:
-    stored = MessageTemplate.objects.filter(code=code, channel=channel).first()
+@functools.lru_cache(maxsize=512)
+def _compiled(source: str) -> Template:
+    """Templates compile once per process: a work order sends several notices, each rendered."""
+    return Template(source)
+
+
+_stored_templates: dict[tuple[str, str], tuple[str, str] | None] = {}
+
+
+def clear_template_cache() -> None:
+    _stored_templates.clear()
+    _stored_templates_loaded[0] = time.monotonic()
+
+
+@receiver([post_save, post_delete], sender=MessageTemplate)
+def _forget_stored_templates(**kwargs: Any) -> None:
+    clear_template_cache()
+    transaction.on_commit(clear_template_cache)  # and what was read in between, before the commit
+
+
+def _texts(code: str, channel: str) -> tuple[str, str]:
+    key = (code, channel)
+    if key not in _stored_templates:
+        stored = MessageTemplate.objects.filter(code=code, channel=channel).values_list("subject", "body").first()
+        _stored_templates[key] = stored
+    stored = _stored_templates[key]
     if stored is not None:
-        subject, body = stored.subject, stored.body
-    elif (code, channel) in DEFAULT_TEMPLATES:
-        subject, body = DEFAULT_TEMPLATES[(code, channel)]
-    else:
-        raise LookupError(f"no message template {code!r} for {channel}")
+        return stored
+    if key in DEFAULT_TEMPLATES:
+        return DEFAULT_TEMPLATES[key]
+    raise LookupError(f"no message template {code!r} for {channel}")
+
+
+def render(code: str, channel: str, context: Mapping[str, Any]) -> tuple[str, str]:
+    """The subject and body of template `code` on `channel`: the admin's text, else the default.
+
+    Texts are cached per process: an administrator's edit is seen at once by the process that
+    saved it and within `TEMPLATE_CACHE_SECONDS` by the others."""
+    if time.monotonic() - _stored_templates_loaded[0] > TEMPLATE_CACHE_SECONDS:
+        clear_template_cache()
+    subject, body = _texts(code, channel)
     data = Context(dict(context), autoescape=False)
-    return Template(subject).render(data).strip(), Template(body).render(data).strip()
+    return _compiled(subject).render(data).strip(), _compiled(body).render(data).strip()
 
 
 def queue_message(
@@ -51,34 +91,50 @@ def queue_message(
 ) -> OutboundMessage | None:
     """Queue one message; returns None when the same dedupe_key was queued before."""
     subject, body = render(template_code, channel, context)
-    try:
-        with transaction.atomic():
-            message = OutboundMessage.objects.create(
-                channel=channel,
-                template_code=template_code,
-                address=address,
-                recipient_user=recipient_user,
-                subject=subject,
-                body=body,
-                link=link,
-                headers=headers or {},
-                subject_type=about[0] if about else "",
-                subject_id=about[1] if about else "",
-                dedupe_key=dedupe_key,
-            )
-    except IntegrityError:
-        if dedupe_key and OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
-            return None
-        raise
-    if channel != Channel.IN_APP:
-        from kefu.messaging.tasks import deliver_outbox
-
-        transaction.on_commit(lambda: deliver_outbox.enqueue())
+    in_app = channel == Channel.IN_APP
+    message = OutboundMessage(
+        channel=channel,
+        template_code=template_code,
+        address=address,
+        recipient_user=recipient_user,
+        subject=subject,
+        body=body,
+        link=link,
+        headers=headers or {},
+        subject_type=about[0] if about else "",
+        subject_id=about[1] if about else "",
+        dedupe_key=dedupe_key,
+        # an in-app notice is delivered by being stored: the bell reads it from here
+        status=OutboundMessage.Status.SENT if in_app else OutboundMessage.Status.QUEUED,
+        sent_at=timezone.now() if in_app else None,
+    )
+    if dedupe_key is None:
+        message.save(force_insert=True)
     else:
-        message.status = OutboundMessage.Status.SENT
-        message.sent_at = timezone.now()
-        message.save(update_fields=["status", "sent_at"])
+        try:
+            with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
+                message.save(force_insert=True)
+        except IntegrityError:
+            if OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
+                return None
+            raise
+    if not in_app:
+        _deliver_after_commit()
     return message
+
+
+def _deliver_outbox() -> None:
+    from kefu.messaging.tasks import deliver_outbox
+
+    deliver_outbox.enqueue()
+
+
+def _deliver_after_commit() -> None:
+    """One delivery task per transaction, however many messages it queued."""
+    connection = transaction.get_connection()
+    if connection.in_atomic_block and any(hook is _deliver_outbox for _sids, hook, _robust in connection.run_on_commit):
+        return
+    transaction.on_commit(_deliver_outbox)
 
 
 def deliver_queued(limit: int = 500) -> int:

@@ -72,6 +72,7 @@ class AgentState(models.Model):
             ("handle_contacts", _("Take contacts on the agent desktop")),
             ("supervise_agents", _("Watch queues and agents, force states, move waiting contacts")),
         ]
+        # PostgreSQL also has agent_free_order_idx for routing.pg (migration 0002).
         indexes = [models.Index(fields=["status", "idle_since"], name="agent_ready_idle_idx")]
 
     def __str__(self) -> str:

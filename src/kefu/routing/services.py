@@ -24,6 +24,7 @@ from kefu.contacts.choices import ContactChannel, ContactStatus
 from kefu.contacts.models import Contact, WrapUpCode
 from kefu.core import events
 from kefu.core.errors import BusinessRuleError, NotAllowed
+from kefu.routing import pg
 from kefu.routing.choices import TIER_PRIORITY, AgentStatus, DecisionKind, EntryState, NotReadyReason
 from kefu.routing.models import AgentState, AgentStateChange, CallbackRequest, Queue, QueueEntry, RoutingDecision
 
@@ -217,6 +218,18 @@ def offer_event(entry: QueueEntry) -> dict[str, Any]:
 
 def route_entry(entry_id: int) -> int | None:
     """Offer one waiting entry to the best free agent; returns the agent's id or None."""
+    if pg.available():
+        with transaction.atomic():
+            offer = pg.route_entry(entry_id, _now())
+            if offer is None:
+                return None
+            _publish_offer(offer)
+            return offer.agent_id
+    return _route_entry_orm(entry_id)
+
+
+def _route_entry_orm(entry_id: int) -> int | None:
+    """The reference decision (every database; PostgreSQL takes it in one statement, `routing.pg`)."""
     with transaction.atomic():
         entry = (
             QueueEntry.objects.select_for_update(skip_locked=True, of=("self",))
@@ -233,12 +246,41 @@ def route_entry(entry_id: int) -> int | None:
         return state.agent_id
 
 
+def _publish_offer(offer: pg.Offer) -> None:
+    """The events of `_offer` and `_set_status`, for a decision taken by `routing.pg`.
+
+    The supervisors' wall re-reads queues and agents on any of its events, so their
+    `queue.changed` (coalesced under load, see `core.events`) stands for the agent's new state too."""
+    if offer.became_busy:
+        events.publish(events.staff_group(offer.agent_id), {"type": "agent.state", "status": "busy", "reason": ""})
+    events.publish(events.staff_group(offer.agent_id), offer.event())
+    events.publish(events.SUPERVISORS_GROUP, {"type": "queue.changed", "queue": offer.queue_code})
+
+
 def route_for_agent(agent_id: int, limit: int = 5) -> int:
     """An agent has room: offer them the most important waiting entries they can take."""
+    if pg.available():
+        offered = 0
+        for _attempt in range(limit):
+            with transaction.atomic():
+                offer = pg.route_for_agent(agent_id, _now())
+                if offer is None:
+                    return offered
+                _publish_offer(offer)
+            offered += 1
+        return offered
+    return _route_for_agent_orm(agent_id, limit)
+
+
+def _route_for_agent_orm(agent_id: int, limit: int = 5) -> int:
     offered = 0
     for _attempt in range(limit):
         with transaction.atomic():
-            state = AgentState.objects.select_for_update().filter(agent_id=agent_id).first()
+            state = (
+                AgentState.objects.select_for_update(of=("self",))
+                .filter(agent_id=agent_id, agent__is_active=True)
+                .first()
+            )
             if state is None or state.status not in (AgentStatus.READY, AgentStatus.BUSY) or state.voice_busy:
                 return offered
             if state.text_load >= state.text_capacity:
