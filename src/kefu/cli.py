@@ -6,6 +6,10 @@ kefu worker               run background tasks (SLA scans, notifications, ...)
 kefu migrate              apply database migrations
 kefu seed [--customers N] load the demo operator (safe to re-run)
 kefu smpp                 hold the SMPP bind: customers' SMS and delivery receipts in
+kefu smtpd                receive customers' mail (SMTP/LMTP)
+kefu imap-poll [--once]   fetch mail from the mailboxes configured for IMAP
+kefu voice                the SIP user agent (IVR, queues) or the Asterisk ARI application
+kefu deadletters list     inbound items that failed; retry or discard them
 kefu <command> ...        any other Django management command (createsuperuser, shell, ...)
 """
 

@@ -62,6 +62,7 @@ INSTALLED_APPS = [
     "kefu.desk",
     "kefu.api",
     "kefu.demo",
+    "kefu.connectors",  # no models: its commands (kefu imap-poll, kefu deadletters, kefu voice)
 ]
 
 MIDDLEWARE = [
@@ -234,6 +235,42 @@ KEFU_WECHAT_APPID = env_str("KEFU_WECHAT_APPID", "")
 KEFU_WECHAT_APPSECRET = env_str("KEFU_WECHAT_APPSECRET", "")
 KEFU_WECHAT_API_BASE = env_str("KEFU_WECHAT_API_BASE", "https://api.weixin.qq.com")
 KEFU_WECHAT_WELCOME = env_str("KEFU_WECHAT_WELCOME", "您好，已收到您的消息，正在为您转接人工客服，请稍候。")
+
+# Channel accounts: connectors use the enabled account of their kind (admin: 渠道账号), else the
+# settings above. Credentials are Fernet-encrypted with these keys (first encrypts, all decrypt),
+# by default with a key derived from SECRET_KEY.
+KEFU_CHANNEL_SECRETS_KEYS = env_list("KEFU_CHANNEL_SECRETS_KEYS", [])
+KEFU_CHANNEL_ACCOUNTS_CACHE_SECONDS = env_int("KEFU_CHANNEL_ACCOUNTS_CACHE_SECONDS", 30)
+KEFU_IMAP_HOST = env_str("KEFU_IMAP_HOST", "")  # empty: no mailbox is polled (unless an account says so)
+KEFU_IMAP_PORT = env_int("KEFU_IMAP_PORT", 993)
+KEFU_IMAP_SECURITY = env_str("KEFU_IMAP_SECURITY", "ssl")  # ssl | starttls | none
+KEFU_IMAP_USER = env_str("KEFU_IMAP_USER", "")
+KEFU_IMAP_PASSWORD = env_str("KEFU_IMAP_PASSWORD", "")
+KEFU_IMAP_MAILBOX = env_str("KEFU_IMAP_MAILBOX", "INBOX")
+KEFU_IMAP_POLL_SECONDS = env_int("KEFU_IMAP_POLL_SECONDS", 60)
+# Keyword handlers of customers' SMS (module:function), consulted before an SMS becomes a contact.
+KEFU_SMS_KEYWORD_HANDLERS = env_list("KEFU_SMS_KEYWORD_HANDLERS", [])
+
+# --- Voice: a SIP user agent behind kamailio (small sites) or Asterisk ARI (production) -------------
+KEFU_VOICE_GATEWAY = env_str("KEFU_VOICE_GATEWAY", "sip")  # sip | ari: where softphone commands go
+KEFU_VOICE_QUEUE = env_str("KEFU_VOICE_QUEUE", "VOICE")  # calls the IVR menu cannot place go here
+KEFU_VOICE_DIGIT_TIMEOUT_SECONDS = env_int("KEFU_VOICE_DIGIT_TIMEOUT_SECONDS", 8)  # then the menu repeats
+KEFU_VOICE_ANNOUNCE_SECONDS = env_int("KEFU_VOICE_ANNOUNCE_SECONDS", 30)  # queue position, while waiting
+KEFU_VOICE_PROMPT_DIR = env_str("KEFU_VOICE_PROMPT_DIR", str(DATA_DIR / "voice-prompts"))  # espeak-ng cache
+KEFU_SIP_SERVER = env_str("KEFU_SIP_SERVER", "127.0.0.1")  # the registrar/proxy (kamailio)
+KEFU_SIP_PORT = env_int("KEFU_SIP_PORT", 5060)
+KEFU_SIP_USERNAME = env_str("KEFU_SIP_USERNAME", "10086")  # the service number the UA registers as
+KEFU_SIP_PASSWORD = env_str("KEFU_SIP_PASSWORD", "")
+KEFU_SIP_LOCAL_HOST = env_str("KEFU_SIP_LOCAL_HOST", "127.0.0.1")
+KEFU_SIP_LOCAL_PORT = env_int("KEFU_SIP_LOCAL_PORT", 5070)
+KEFU_SIP_RTP_PORT_MIN = env_int("KEFU_SIP_RTP_PORT_MIN", 20000)
+KEFU_SIP_RTP_PORT_MAX = env_int("KEFU_SIP_RTP_PORT_MAX", 20999)
+KEFU_SIP_CONTROL_PORT = env_int("KEFU_SIP_CONTROL_PORT", 5071)  # `kefu voice` takes softphone commands here
+KEFU_ARI_URL = env_str("KEFU_ARI_URL", "http://127.0.0.1:8088")
+KEFU_ARI_USERNAME = env_str("KEFU_ARI_USERNAME", "kefu")
+KEFU_ARI_PASSWORD = env_str("KEFU_ARI_PASSWORD", "")
+KEFU_ARI_APP = env_str("KEFU_ARI_APP", "kefu")  # the Stasis application the dialplan sends calls to
+KEFU_ARI_AGENT_ENDPOINT = env_str("KEFU_ARI_AGENT_ENDPOINT", "PJSIP/{agent}")  # {agent}: the username
 
 # --- BSS adapter -------------------------------------------------------------------
 # Routing decisions on PostgreSQL run as one prepared statement; 0 behind a transaction-mode pooler.

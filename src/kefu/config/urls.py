@@ -26,5 +26,6 @@ urlpatterns = [
     path("chat/", include("kefu.connectors.webchat.urls")),
     path("hooks/sms/", include("kefu.connectors.sms.urls")),
     path("hooks/im/", include("kefu.connectors.im.urls")),
+    path("voice/", include("kefu.connectors.voice.urls")),
     path("", include("kefu.desk.urls")),
 ]

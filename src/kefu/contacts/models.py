@@ -177,6 +177,13 @@ class InboundItem(models.Model):
         verbose_name_plural = _("inbound items")
         ordering = ["-received_at"]
         constraints = [models.UniqueConstraint(fields=["provider", "provider_id"], name="inbound_once")]
+        indexes = [
+            # connector health: the last delivery of each provider, and its dead letters
+            models.Index(fields=["provider", "-received_at"], name="inbound_last_idx"),
+            models.Index(
+                fields=["provider", "-received_at"], name="inbound_dead_idx", condition=models.Q(status="dead")
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.provider}:{self.provider_id}"

@@ -1,6 +1,6 @@
 from django.urls import include, path
 
-from kefu.desk import views, views_agent, views_knowledge, views_orders, views_supervisor
+from kefu.desk import views, views_agent, views_channels, views_knowledge, views_orders, views_supervisor
 
 app_name = "desk"
 
@@ -48,6 +48,11 @@ urlpatterns = [
     path("supervisor/wall/", views_supervisor.wall_partial, name="supervisor_wall"),
     path("supervisor/agents/<int:agent_id>/state/", views_supervisor.force_state, name="supervisor_agent_state"),
     path("supervisor/entries/<int:entry_id>/move/", views_supervisor.move_entry, name="supervisor_move"),
+    path("supervisor/dead-letters/", views_channels.dead_letters, name="dead_letters"),
+    path("supervisor/dead-letters/<int:item_id>/retry/", views_channels.retry_dead_letter, name="dead_letter_retry"),
+    path(
+        "supervisor/dead-letters/<int:item_id>/discard/", views_channels.discard_dead_letter, name="dead_letter_discard"
+    ),
     # The knowledge base (issue 6): search, articles and their review, diagnosis guides.
     path("knowledge/", include(views_knowledge.urlpatterns)),
 ]

@@ -2,9 +2,10 @@
 
 Queues (waiting, longest wait, offered / answered / abandoned and service level today), agents
 (state, time in state, current contacts), channels (volume and handle time), the contacts
-waiting now; thresholds turn red. The page re-reads the `#wall` partial when the desk socket
-says a queue or an agent changed, and every few seconds for the clocks. Actions: force an
-agent's state, sign an agent off, move a waiting contact to another queue.
+waiting now, and the health of each channel connector; thresholds and failing connectors turn
+red. The page re-reads the `#wall` partial when the desk socket says a queue or an agent
+changed, and every few seconds for the clocks. Actions: force an agent's state, sign an agent
+off, move a waiting contact to another queue.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from kefu.accounts.permissions import staff_required
 from kefu.contacts.choices import ContactChannel
 from kefu.core.errors import KefuError
 from kefu.desk.views_agent import duration
+from kefu.reporting.channels import connector_health
 from kefu.reporting.live import AgentLive, QueueLive, agents_live, channels_live, queues_live
 from kefu.routing import queries as routing_queries
 from kefu.routing import services as acd
@@ -170,6 +172,7 @@ def _wall_context(error: str = "") -> dict[str, Any]:
             for c in channels_live(now)
         ],
         "waiting": _waiting(queues, now),
+        "connectors": connector_health(now),
         "totals": totals,
         "service_level_percent": _percent(totals.service_level),
         "longest_wait": clock(totals.longest_wait_seconds),

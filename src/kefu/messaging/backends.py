@@ -13,7 +13,8 @@ from typing import Protocol
 from django.conf import settings
 from django.utils.module_loading import import_string
 
-from kefu.messaging.models import OutboundMessage
+from kefu.messaging.channel_accounts import channel_config
+from kefu.messaging.models import ChannelKind, OutboundMessage
 
 
 class Transport(Protocol):
@@ -50,7 +51,7 @@ class InAppTransport:
 
 
 class SmtpTransport:
-    """Email through the configured smarthost (KEFU_SMTP_*), with the threading headers kept."""
+    """Email through the smarthost (the SMTP channel account, else KEFU_SMTP_*), threading headers kept."""
 
     def send(self, message: OutboundMessage) -> str:
         import smtplib
@@ -58,8 +59,9 @@ class SmtpTransport:
         from email.message import EmailMessage
         from email.utils import formatdate, make_msgid
 
+        config = channel_config(ChannelKind.EMAIL_SMTP)
         email = EmailMessage()
-        email["From"] = message.headers.get("From") or settings.KEFU_EMAIL_FROM
+        email["From"] = message.headers.get("From") or config.text("from_address") or settings.KEFU_EMAIL_FROM
         email["To"] = message.address
         email["Subject"] = message.subject
         email["Date"] = formatdate(localtime=True)
@@ -68,11 +70,11 @@ class SmtpTransport:
             if message.headers.get(name):
                 email[name] = message.headers[name]
         email.set_content(message.body, charset="utf-8")
-        with smtplib.SMTP(settings.KEFU_SMTP_HOST, settings.KEFU_SMTP_PORT, timeout=20) as smtp:
-            if settings.KEFU_SMTP_STARTTLS:
+        with smtplib.SMTP(config.text("host"), config.number("port") or 25, timeout=20) as smtp:
+            if config.flag("starttls"):
                 smtp.starttls(context=ssl.create_default_context())
-            if settings.KEFU_SMTP_USER:
-                smtp.login(settings.KEFU_SMTP_USER, settings.KEFU_SMTP_PASSWORD)
+            if config.text("user"):
+                smtp.login(config.text("user"), config.text("password"))
             smtp.send_message(email)
         return str(email["Message-ID"])
 
@@ -88,7 +90,7 @@ CONNECTOR_TRANSPORTS = {
 def transport_for(channel: str) -> Transport:
     if channel == "in_app":
         return InAppTransport()
-    if channel == "email" and settings.KEFU_SMTP_HOST:
+    if channel == "email" and channel_config(ChannelKind.EMAIL_SMTP).configured:
         return SmtpTransport()
     if channel in CONNECTOR_TRANSPORTS:
         factory: Callable[[], Transport] = import_string(CONNECTOR_TRANSPORTS[channel])

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import contextlib
+import contextvars
 import functools
 import logging
 import time
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 from django.template import Context, Template
@@ -108,19 +110,67 @@ def queue_message(
         status=OutboundMessage.Status.SENT if in_app else OutboundMessage.Status.QUEUED,
         sent_at=timezone.now() if in_app else None,
     )
+    pending = _batch.get()
+    if pending is not None:
+        pending.append(message)  # written by `batch()` on its way out, with the others
+        return message
     if dedupe_key is None:
         message.save(force_insert=True)
-    else:
-        try:
-            with transaction.atomic():  # a savepoint: a duplicate must not break the caller's transaction
-                message.save(force_insert=True)
-        except IntegrityError:
-            if OutboundMessage.objects.filter(dedupe_key=dedupe_key).exists():
-                return None
-            raise
+    elif not _insert_unless_queued_before([message]):
+        return None
     if not in_app:
         _deliver_after_commit()
     return message
+
+
+_batch: contextvars.ContextVar[list[OutboundMessage] | None] = contextvars.ContextVar("outbox_batch", default=None)
+BATCH_ROWS = 500  # rows per INSERT (SQLite allows 32,766 parameters per statement)
+
+
+@contextlib.contextmanager
+def batch() -> Iterator[None]:
+    """Write the messages queued inside in a few multi-row INSERTs when the block ends (the SLA
+    scan raises hundreds of alarms at once). Inside, `queue_message` returns the unsaved message,
+    and a repeated `dedupe_key` is dropped when the rows are written."""
+    pending: list[OutboundMessage] = []
+    token = _batch.set(pending)
+    try:
+        yield
+    finally:
+        _batch.reset(token)
+    for start in range(0, len(pending), BATCH_ROWS):
+        _insert_unless_queued_before(pending[start : start + BATCH_ROWS])
+    if any(message.channel != Channel.IN_APP for message in pending):
+        _deliver_after_commit()
+
+
+def _insert_unless_queued_before(messages: list[OutboundMessage]) -> int:
+    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id: one statement, no savepoint
+    (a work order queues several notices in its transaction). Returns how many were new; a
+    single message gets its id."""
+    meta = OutboundMessage._meta
+    connection = transaction.get_connection()
+    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    values = [
+        value
+        for message in messages
+        for value in (field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields)
+    ]
+    quote = connection.ops.quote_name
+    row = f"({', '.join(['%s'] * len(fields))})"
+    sql = (
+        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - model's own names
+        f"VALUES {', '.join([row] * len(messages))} "
+        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
+    )
+    with connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        ids = [found[0] for found in cursor.fetchall()]
+    if len(messages) == 1 and ids:
+        messages[0].pk = ids[0]
+        messages[0]._state.adding = False
+        messages[0]._state.db = connection.alias
+    return len(ids)
 
 
 def _deliver_outbox() -> None:

@@ -4,6 +4,7 @@ the provider id, so a redelivered message is stored and processed once."""
 
 from __future__ import annotations
 
+from dataclasses import fields
 from typing import ClassVar
 
 from django.conf import settings
@@ -11,19 +12,22 @@ from django.utils.translation import gettext as _
 
 from kefu.connectors.base import ChannelAdapter, Inbound
 from kefu.contacts.choices import ContactChannel, ContactStatus
-from kefu.contacts.models import Contact, Message
+from kefu.contacts.models import Contact, InboundItem, Message
 from kefu.core.errors import BusinessRuleError
+from kefu.messaging.channel_accounts import channel_config
 from kefu.routing import queries as routing_queries
 from kefu.routing.models import Queue
 
 FINISHED = (ContactStatus.WRAP_UP, ContactStatus.ENDED, ContactStatus.ABANDONED)
 
 
-def im_queue() -> Queue:
-    """The queue new IM conversations enter: KEFU_IM_QUEUE, else the first queue taking IM."""
+def im_queue(connector: str = "") -> Queue:
+    """The queue new IM conversations enter: the connector account's (else KEFU_IM_QUEUE), else the
+    first queue taking IM."""
+    wanted = channel_config(connector).queue_code if connector in ("webhook", "wechat") else settings.KEFU_IM_QUEUE
     queues = routing_queries.queues_taking(ContactChannel.IM)
     for queue in queues:
-        if queue.code == settings.KEFU_IM_QUEUE:
+        if queue.code == wanted:
             return queue
     if queues:
         return queues[0]
@@ -51,7 +55,7 @@ class ImAdapter(ChannelAdapter):
         )
         if ongoing is not None:
             return ongoing
-        return self.start_contact(inbound, im_queue())
+        return self.start_contact(inbound, im_queue(self.connector))
 
     def send(self, contact: Contact, message: Message) -> str:
         from kefu.connectors.im.outbound import queue_im  # outbound builds on this module
@@ -71,6 +75,13 @@ class WechatAdapter(ImAdapter):
 
 
 ADAPTERS: dict[str, ImAdapter] = {"webhook": WebhookAdapter(), "wechat": WechatAdapter()}
+
+
+def reprocess(item: InboundItem) -> None:
+    """A dead IM message delivered again to its platform's adapter (the dead-letter list's retry)."""
+    platform = next(a for a in ADAPTERS.values() if a.provider == item.provider)
+    known = {field.name for field in fields(Inbound)}  # the payload is `Inbound.payload()`
+    platform.deliver(Inbound(**{name: value for name, value in item.payload.items() if name in known}))
 
 
 def adapter_of(contact: Contact) -> ImAdapter:

@@ -4,9 +4,8 @@ development log instead, like every channel without a gateway."""
 
 from __future__ import annotations
 
-from django.conf import settings
-
 from kefu.messaging.backends import DevelopmentTransport, Transport
+from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 
 
@@ -16,11 +15,11 @@ class ImTransport:
 
 
 def transport_of(connector: str) -> Transport:
-    if connector == "webhook" and settings.KEFU_WEBHOOK_OUTBOUND_URL:
+    if connector == "webhook" and channel_config("webhook").text("outbound_url"):
         from kefu.connectors.im.webhook import WebhookTransport
 
         return WebhookTransport()
-    if connector == "wechat" and settings.KEFU_WECHAT_APPID:
+    if connector == "wechat" and channel_config("wechat").text("appid"):
         from kefu.connectors.im.wechat import WechatTransport
 
         return WechatTransport()

@@ -39,6 +39,7 @@ from django.conf import settings
 
 from kefu.connectors.base import Delivery, Inbound
 from kefu.connectors.im.inbound import ADAPTERS
+from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 
 TIMESTAMP_HEADER = "X-Kefu-Timestamp"
@@ -72,7 +73,7 @@ def signed_headers(body: bytes, *, secret: str, now: float | None = None) -> dic
 
 def verify(headers: Mapping[str, str], body: bytes, *, now: float | None = None) -> None:
     """Refuse unless the timestamp is fresh and the signature is the secret's over it and the body."""
-    secret = settings.KEFU_WEBHOOK_SECRET
+    secret = channel_config("webhook").text("secret")
     if not secret:
         raise BadSignature("the webhook is not configured (KEFU_WEBHOOK_SECRET)")
     timestamp, given = headers.get(TIMESTAMP_HEADER, ""), headers.get(SIGNATURE_HEADER, "")
@@ -142,7 +143,8 @@ class WebhookTransport:
     """POSTs an agent's reply to the platform, signed like the platform's own requests."""
 
     def send(self, message: OutboundMessage) -> str:
-        url = settings.KEFU_WEBHOOK_OUTBOUND_URL
+        config = channel_config("webhook")
+        url = config.text("outbound_url")
         if not url.startswith(("http://", "https://")):
             raise WebhookError("KEFU_WEBHOOK_OUTBOUND_URL must be an http(s) URL")
         outbound_id = f"kefu-{message.pk}"
@@ -156,7 +158,7 @@ class WebhookTransport:
             ensure_ascii=False,
         ).encode()
         headers = {"Content-Type": "application/json; charset=utf-8"}
-        headers.update(signed_headers(body, secret=settings.KEFU_WEBHOOK_SECRET))
+        headers.update(signed_headers(body, secret=config.text("secret")))
         # The URL's scheme was checked above (http or https only).
         request = urllib.request.Request(url, data=body, headers=headers, method="POST")  # noqa: S310
         try:

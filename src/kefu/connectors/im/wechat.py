@@ -42,6 +42,7 @@ from django.core.cache import cache
 from kefu.connectors.base import Inbound
 from kefu.connectors.im.inbound import ADAPTERS
 from kefu.contacts import services as contacts
+from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -68,7 +69,7 @@ def signature(token: str, timestamp: str, nonce: str) -> str:
 
 
 def verify(query: Mapping[str, str], *, now: float | None = None) -> None:
-    token = settings.KEFU_WECHAT_TOKEN
+    token = channel_config("wechat").text("token")
     if not token:
         raise BadSignature("WeChat is not configured (KEFU_WECHAT_TOKEN)")
     timestamp, nonce, given = query.get("timestamp", ""), query.get("nonce", ""), query.get("signature", "")
@@ -189,8 +190,9 @@ def receive(body: bytes, query: Mapping[str, str]) -> str:
         and delivery.message is not None
         and delivery.contact.messages.order_by("id").values_list("id", flat=True).first() == delivery.message.pk
     )
-    if opened and settings.KEFU_WECHAT_WELCOME:
-        return passive_text_reply(to=message.openid, account=message.account, content=settings.KEFU_WECHAT_WELCOME)
+    welcome = channel_config("wechat").text("welcome")
+    if opened and welcome:
+        return passive_text_reply(to=message.openid, account=message.account, content=welcome)
     return NO_REPLY
 
 
@@ -201,8 +203,9 @@ class WechatApi:
     """The two calls Kefu makes: an access token, and a customer-service text message."""
 
     def __init__(self) -> None:
-        self.base = settings.KEFU_WECHAT_API_BASE.rstrip("/")
-        self.appid, self.appsecret = settings.KEFU_WECHAT_APPID, settings.KEFU_WECHAT_APPSECRET
+        config = channel_config("wechat")
+        self.base = config.text("api_base").rstrip("/")
+        self.appid, self.appsecret = config.text("appid"), config.text("appsecret")
         if not self.base.startswith(("http://", "https://")):
             raise WechatError("KEFU_WECHAT_API_BASE must be an http(s) URL")
         if not (self.appid and self.appsecret):

@@ -2,7 +2,9 @@
 
 - A customer's SMS (MO) is stored first under the gateway's id for it, then joins the customer's
   open SMS conversation from that number or opens a new SMS contact in the SMS queue
-  (KEFU_SMS_QUEUE; the text-menu runtime will get the first say here once it exists).
+  (the gateway account's queue, else KEFU_SMS_QUEUE). An SMS that is a keyword ("CX", "查询",
+  KEFU_SMS_KEYWORD_HANDLERS; `keywords`) is answered by its handler instead, without a contact —
+  the hook of the text-menu runtime.
   The same SMS delivered twice is stored and processed once.
 - A delivery report is stored first too (under the message and the report's kind), then moves
   the outbox row to delivered or failed. Reports never move a row backwards: a late "accepted
@@ -11,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -19,24 +21,37 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.connectors.base import ChannelAdapter, Delivery, Inbound
+from kefu.connectors.sms import keywords
 from kefu.connectors.sms.parse import ReportState, normalise_number
+from kefu.connectors.sms.transport import sms_backend
 from kefu.contacts import services as contacts
 from kefu.contacts.choices import ContactChannel, ContactStatus, InboundStatus
 from kefu.contacts.models import Contact, InboundItem, Message
 from kefu.core.errors import BusinessRuleError
+from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 from kefu.routing import queries as routing_queries
 from kefu.routing.models import Queue
 
 FINISHED = (ContactStatus.WRAP_UP, ContactStatus.ENDED, ContactStatus.ABANDONED)
+INBOUND_FIELDS = frozenset(f.name for f in fields(Inbound))
+
+
+def inbound_from_payload(payload: dict[str, Any]) -> Inbound:
+    """The delivery an adapter stored (`Inbound.payload()`), rebuilt to deliver it again."""
+    return Inbound(**{name: value for name, value in payload.items() if name in INBOUND_FIELDS})
+
+
 SUBJECT_LENGTH = 50
 
 
-def sms_queue() -> Queue:
-    """The queue new SMS conversations enter: KEFU_SMS_QUEUE, else the first queue taking SMS."""
+def sms_queue(gateway: str = "") -> Queue:
+    """The queue new SMS conversations enter: the gateway account's (else KEFU_SMS_QUEUE), else the
+    first queue taking SMS."""
+    wanted = channel_config(gateway).queue_code if gateway in ("kannel", "smpp") else settings.KEFU_SMS_QUEUE
     queues = routing_queries.queues_taking(ContactChannel.SMS)
     for queue in queues:
-        if queue.code == settings.KEFU_SMS_QUEUE:
+        if queue.code == wanted:
             return queue
     if queues:
         return queues[0]
@@ -48,6 +63,7 @@ class SmsAdapter(ChannelAdapter):
 
     channel = ContactChannel.SMS
     provider: ClassVar[str]
+    gateway: ClassVar[str]
 
     def open_contact_for(self, inbound: Inbound) -> Contact:
         ongoing = (
@@ -58,7 +74,7 @@ class SmsAdapter(ChannelAdapter):
         )
         if ongoing is not None:
             return ongoing
-        return self.start_contact(inbound, sms_queue())
+        return self.start_contact(inbound, sms_queue(self.gateway))
 
     def send(self, contact: Contact, message: Message) -> str:
         from kefu.connectors.sms.outbound import queue_sms  # outbound builds on this module
@@ -69,18 +85,29 @@ class SmsAdapter(ChannelAdapter):
 
 class KannelAdapter(SmsAdapter):
     provider = "sms.kannel"
+    gateway = "kannel"
 
 
 class SmppAdapter(SmsAdapter):
     provider = "sms.smpp"
+    gateway = "smpp"
 
 
 ADAPTERS: dict[str, SmsAdapter] = {"kannel": KannelAdapter(), "smpp": SmppAdapter()}
 
 
+def reprocess(item: InboundItem) -> None:
+    """A dead SMS delivered again to its gateway's adapter (the dead-letter list's retry)."""
+    gateway = next(a for a in ADAPTERS.values() if a.provider == item.provider)
+    if "keyword" in item.payload:
+        keywords.reprocess(item, inbound_from_payload(item.payload))
+        return
+    gateway.deliver(inbound_from_payload(item.payload))
+
+
 def adapter() -> SmsAdapter:
     """The adapter of the configured gateway (replies are the same whichever gateway carries them)."""
-    return ADAPTERS.get(settings.KEFU_SMS_BACKEND, ADAPTERS["kannel"])
+    return ADAPTERS.get(sms_backend(), ADAPTERS["kannel"])
 
 
 def receive_sms(
@@ -95,6 +122,9 @@ def receive_sms(
         subject=body.replace("\n", " ")[:SUBJECT_LENGTH],
         extra={"from": sender, "to": recipient, **(extra or {})},
     )
+    keyword = keywords.keyword_of(body)
+    if keyword is not None:  # a text command (CX, 查询, ...): answered without an agent
+        return keywords.answer(ADAPTERS[gateway].provider, inbound, keyword)
     return ADAPTERS[gateway].deliver(inbound)
 
 

@@ -26,7 +26,6 @@ import uuid
 from dataclasses import dataclass
 from typing import Any
 
-from django.conf import settings
 from django.urls import reverse
 
 from kefu.connectors.base import Delivery
@@ -34,6 +33,7 @@ from kefu.connectors.sms.inbound import Report, receive_report, receive_sms
 from kefu.connectors.sms.parse import KANNEL_DLR_STATES, Alphabet, ReportState, alphabet_for, kannel_text
 from kefu.connectors.sms.transport import SmsGatewayError, rate_limit
 from kefu.contacts.models import InboundItem
+from kefu.messaging.channel_accounts import ChannelConfig, channel_config
 from kefu.messaging.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -46,34 +46,42 @@ class BadCallback(ValueError):
     """A callback without what Kannel always sends: refused, nothing stored."""
 
 
-def dlr_url(message: OutboundMessage, reference: str) -> str:
+def kannel_config() -> ChannelConfig:
+    """The Kannel channel account, else KEFU_KANNEL_* and KEFU_SMS_* (sender, callbacks, rate)."""
+    return channel_config(GATEWAY)
+
+
+def dlr_url(message: OutboundMessage, reference: str, config: ChannelConfig | None = None) -> str:
     """Where smsbox reports delivery of this message; %d, %A, %F and %T are Kannel's escapes."""
-    path = reverse("sms:kannel_dlr", kwargs={"secret": settings.KEFU_SMS_CALLBACK_SECRET})
+    config = config or kannel_config()
+    path = reverse("sms:kannel_dlr", kwargs={"secret": config.text("callback_secret")})
     ours = urllib.parse.urlencode({"outbox": message.pk, "ref": reference})
-    return f"{settings.KEFU_SMS_CALLBACK_BASE_URL.rstrip('/')}{path}?{ours}&type=%d&status=%A&smsc_id=%F&at=%T"
+    base = config.text("callback_base_url").rstrip("/")
+    return f"{base}{path}?{ours}&type=%d&status=%A&smsc_id=%F&at=%T"
 
 
 class KannelTransport:
     """Sends one outbox message through smsbox's sendsms interface."""
 
     def send(self, message: OutboundMessage) -> str:
-        if not settings.KEFU_SMS_CALLBACK_SECRET:
+        config = kannel_config()
+        if not config.text("callback_secret"):
             raise SmsGatewayError("KEFU_SMS_CALLBACK_SECRET is not set: Kannel's delivery reports could not reach Kefu")
         reference = f"kannel-{uuid.uuid4().hex}"
         unicode = alphabet_for(message.body) is Alphabet.UCS2
         params = {
-            "username": settings.KEFU_KANNEL_USERNAME,
-            "password": settings.KEFU_KANNEL_PASSWORD,
+            "username": config.text("username"),
+            "password": config.text("password"),
             "to": message.address,
             "text": message.body,
             "charset": "UTF-8",
             "coding": "2" if unicode else "0",
-            "dlr-mask": str(settings.KEFU_KANNEL_DLR_MASK),
-            "dlr-url": dlr_url(message, reference),
+            "dlr-mask": str(config.number("dlr_mask")),
+            "dlr-url": dlr_url(message, reference, config),
         }
-        if settings.KEFU_SMS_SENDER:
-            params["from"] = settings.KEFU_SMS_SENDER
-        url = f"{settings.KEFU_KANNEL_SENDSMS_URL}?{urllib.parse.urlencode(params)}"
+        if config.text("sender"):
+            params["from"] = config.text("sender")
+        url = f"{config.text('sendsms_url')}?{urllib.parse.urlencode(params)}"
         if not url.startswith(("http://", "https://")):
             raise SmsGatewayError("KEFU_KANNEL_SENDSMS_URL must be an http(s) URL")
         rate_limit(GATEWAY).wait()
@@ -146,6 +154,11 @@ def parse_dlr(params: dict[str, bytes]) -> Report:
         outbox_id=int(outbox),
         provider_id=reference,
     )
+
+
+def reprocess_report(item: InboundItem) -> None:
+    """A dead delivery report applied again (the dead-letter list's retry): its stored parameters."""
+    receive_dlr({name: str(value).encode() for name, value in item.payload.items()})
 
 
 def receive_dlr(params: dict[str, bytes]) -> tuple[InboundItem, bool]:

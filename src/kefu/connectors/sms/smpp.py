@@ -38,7 +38,6 @@ import smpplib.client  # type: ignore[import-untyped]
 import smpplib.consts  # type: ignore[import-untyped]
 import smpplib.exceptions  # type: ignore[import-untyped]
 import smpplib.smpp  # type: ignore[import-untyped]
-from django.conf import settings
 from django.db import connections
 
 from kefu.connectors.sms.inbound import Report, receive_report, receive_sms
@@ -46,6 +45,7 @@ from kefu.connectors.sms.parse import (
     ESM_CLASS_RECEIPT,
     ESM_CLASS_UDHI,
     Concatenation,
+    Receipt,
     decode_short_message,
     parse_receipt,
     segment,
@@ -53,6 +53,8 @@ from kefu.connectors.sms.parse import (
 )
 from kefu.connectors.sms.transport import SmsGatewayError, rate_limit
 from kefu.contacts.choices import InboundStatus
+from kefu.contacts.models import InboundItem
+from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 
 logger = logging.getLogger(__name__)
@@ -87,14 +89,16 @@ class SmppConfig:
 
     @classmethod
     def from_settings(cls) -> SmppConfig:
+        """The SMPP channel account, else KEFU_SMPP_*."""
+        config = channel_config(GATEWAY)
         return cls(
-            host=settings.KEFU_SMPP_HOST,
-            port=settings.KEFU_SMPP_PORT,
-            system_id=settings.KEFU_SMPP_SYSTEM_ID,
-            password=settings.KEFU_SMPP_PASSWORD,
-            system_type=settings.KEFU_SMPP_SYSTEM_TYPE,
-            source_addr=settings.KEFU_SMPP_SOURCE_ADDR,
-            enquire_link_seconds=settings.KEFU_SMPP_ENQUIRE_LINK_SECONDS,
+            host=config.text("host"),
+            port=config.number("port"),
+            system_id=config.text("system_id"),
+            password=config.text("password"),
+            system_type=config.text("system_type"),
+            source_addr=config.text("source_addr"),
+            enquire_link_seconds=config.number("enquire_link_seconds"),
         )
 
 
@@ -391,6 +395,20 @@ class SmppSession:
         window = int(time.time() // MO_REPEAT_WINDOW_SECONDS)
         receive_sms(GATEWAY, provider_id=f"mo:{digest}:{window}", sender=sender, recipient=recipient, text=text)
         return ESME_ROK  # stored, even when processing left it a dead letter
+
+
+def reprocess_report(item: InboundItem) -> None:
+    """A dead delivery receipt applied again (the dead-letter list's retry), from what was stored."""
+    payload = item.payload
+    receipt = Receipt(str(payload.get("message_id", "")), str(payload.get("status", "")), str(payload.get("error", "")))
+    report = Report(
+        gateway=GATEWAY,
+        report_id=item.provider_id,
+        state=receipt.state,
+        detail=f"{receipt.status} err:{receipt.error}",
+        provider_id=receipt.message_id,
+    )
+    receive_report(report, payload)
 
 
 # --- the process's session ------------------------------------------------------------------

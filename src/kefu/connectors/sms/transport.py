@@ -10,9 +10,8 @@ from __future__ import annotations
 import threading
 import time
 
-from django.conf import settings
-
 from kefu.messaging.backends import DevelopmentTransport, Transport
+from kefu.messaging.channel_accounts import active_sms_gateway, channel_config
 
 
 class SmsGatewayError(RuntimeError):
@@ -47,7 +46,7 @@ _limits_lock = threading.Lock()
 
 def rate_limit(gateway: str) -> RateLimit:
     """The process's limiter for one gateway (rebuilt when the configured rate changes)."""
-    per_second = settings.KEFU_SMS_RATE_PER_SECOND
+    per_second = channel_config(gateway.split(":", 1)[0]).number("rate_per_second")
     with _limits_lock:
         limit = _limits.get(gateway)
         wanted = 1.0 / per_second if per_second > 0 else 0.0
@@ -56,8 +55,13 @@ def rate_limit(gateway: str) -> RateLimit:
         return limit
 
 
+def sms_backend() -> str:
+    """The gateway in use (an enabled channel account's, else KEFU_SMS_BACKEND)."""
+    return active_sms_gateway()
+
+
 def sms_transport() -> Transport:
-    backend = settings.KEFU_SMS_BACKEND
+    backend = sms_backend()
     if backend == "kannel":
         from kefu.connectors.sms.kannel import KannelTransport
 

@@ -7,7 +7,6 @@ from __future__ import annotations
 import hmac
 import logging
 
-from django.conf import settings
 from django.http import HttpRequest, HttpResponse
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods
@@ -26,7 +25,7 @@ def _plain(text: str, status: int) -> HttpResponse:
 
 
 def secret_matches(request: HttpRequest, secret: str) -> bool:
-    configured = settings.KEFU_SMS_CALLBACK_SECRET
+    configured = kannel.kannel_config().text("callback_secret")
     given = secret or request.headers.get(SECRET_HEADER, "")
     return bool(configured) and hmac.compare_digest(given.encode(), configured.encode())
 

@@ -38,20 +38,22 @@ def choose_team(order_type: OrderType, area: ServiceArea | None) -> Team | None:
 def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -> User | None:
     """The member on duty with the fewest open orders; those covering the area come first.
 
-    Two queries: the members on duty with the areas they cover, then their open orders counted
-    on the (assignee, status) index, ties to the lowest id."""
+    Three small queries: the ids of the members on duty with the areas they cover, their open
+    orders counted on the (assignee, status) index (ties to the lowest id), the chosen one."""
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
-    rows = User.objects.filter(team=team, is_active=True, is_on_duty=True, groups__name__in=roles).annotate(
-        covered_path=F("areas__path")
+    rows = (
+        User.objects.filter(team=team, is_active=True, is_on_duty=True, groups__name__in=roles)
+        .order_by()
+        .values_list("pk", "areas__path")
     )
-    members: dict[int, User] = {}
+    members: set[int] = set()
     covering: set[int] = set()
     paths = set(_ancestor_paths(area)) if area is not None else set()
-    for member in rows:
-        members.setdefault(member.pk, member)
-        if member.covered_path in paths:
-            covering.add(member.pk)
-    candidates = covering or set(members)
+    for member_id, covered_path in rows:
+        members.add(member_id)
+        if covered_path in paths:
+            covering.add(member_id)
+    candidates = covering or members
     if not candidates:
         return None
     loads = dict(
@@ -60,7 +62,7 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
         .values_list("assignee_id")
         .annotate(load=Count("*"))  # COUNT(*): an index-only scan of (assignee, status)
     )
-    return members[min(candidates, key=lambda pk: (loads.get(pk, 0), pk))]
+    return User.objects.get(pk=min(candidates, key=lambda pk: (loads.get(pk, 0), pk)))
 
 
 def auto_route(order: WorkOrder) -> tuple[Team | None, User | None]:

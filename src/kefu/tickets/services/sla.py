@@ -15,6 +15,7 @@ from django.db import transaction
 from django.db.models import Q
 
 from kefu.core.calendar import WorkingTime, load_working_time
+from kefu.messaging import services as outbox
 from kefu.tickets import notices
 from kefu.tickets.choices import OPEN_STATUSES, Channel, EventKind
 from kefu.tickets.models import OrderEvent, SlaPolicy, WorkOrder
@@ -164,51 +165,54 @@ def scan(now: dt.datetime, batch_size: int = 500) -> ScanResult:
             if not orders:
                 return result
             events: list[OrderEvent] = []
-            for order in orders:
-                result.checked += 1
-                due = order.resolution_due
-                if due is None:
-                    order.next_sla_check = None
-                    continue
-                if (
-                    order.responded_at is None
-                    and order.response_overdue_at is None
-                    and order.response_due
-                    and order.response_due <= now
-                ):
-                    order.response_overdue_at = now
-                    result.response_overdue += 1
-                    events.append(_event(order, EventKind.SLA_OVERDUE, now, "response overdue"))
-                    notices.notify_staff(order, "sla_overdue", [order.team.lead if order.team else None], "response")
-                if order.sla_warned_at is None and order.warn_at and order.warn_at <= now and due > now:
-                    order.sla_warned_at = now
-                    result.warnings += 1
-                    events.append(_event(order, EventKind.SLA_WARNING, now, "resolution due soon"))
-                    notices.notify_staff(
-                        order, "sla_warning", [order.assignee, order.team.lead if order.team else None], "warning"
-                    )
-                if order.sla_overdue_at is None and due <= now:
-                    order.sla_overdue_at = now
-                    order.sla_warned_at = order.sla_warned_at or now
-                    result.overdue += 1
-                    events.append(_event(order, EventKind.SLA_OVERDUE, now, "resolution overdue"))
-                    lead = order.team.lead if order.team else None
-                    notices.notify_staff(order, "sla_overdue", [lead, order.assignee], "overdue")
-                    notices.sms_staff(order, "sla_overdue", [notices.area_manager_of(order.service_area)], "overdue")
-                policy = order.sla_policy
-                if (
-                    order.sla_overdue_at is not None
-                    and order.escalated_at is None
-                    and policy is not None
-                    and due + dt.timedelta(minutes=policy.escalate_after_minutes) <= now
-                ):
-                    order.escalated_at = now
-                    order.escalation_level += 1
-                    result.escalations += 1
-                    events.append(_event(order, EventKind.ESCALATED, now, "overdue, escalated to managers"))
-                    supervisors = _supervisors() if supervisors is None else supervisors
-                    notices.notify_staff(order, "sla_escalated", supervisors, "escalated")
-                order.next_sla_check = _next_check(order)
+            with outbox.batch():  # the batch's alarms in a few INSERTs
+                for order in orders:
+                    result.checked += 1
+                    due = order.resolution_due
+                    if due is None:
+                        order.next_sla_check = None
+                        continue
+                    if (
+                        order.responded_at is None
+                        and order.response_overdue_at is None
+                        and order.response_due
+                        and order.response_due <= now
+                    ):
+                        order.response_overdue_at = now
+                        result.response_overdue += 1
+                        events.append(_event(order, EventKind.SLA_OVERDUE, now, "response overdue"))
+                        lead = order.team.lead if order.team else None
+                        notices.notify_staff(order, "sla_overdue", [lead], "response")
+                    if order.sla_warned_at is None and order.warn_at and order.warn_at <= now and due > now:
+                        order.sla_warned_at = now
+                        result.warnings += 1
+                        events.append(_event(order, EventKind.SLA_WARNING, now, "resolution due soon"))
+                        notices.notify_staff(
+                            order, "sla_warning", [order.assignee, order.team.lead if order.team else None], "warning"
+                        )
+                    if order.sla_overdue_at is None and due <= now:
+                        order.sla_overdue_at = now
+                        order.sla_warned_at = order.sla_warned_at or now
+                        result.overdue += 1
+                        events.append(_event(order, EventKind.SLA_OVERDUE, now, "resolution overdue"))
+                        lead = order.team.lead if order.team else None
+                        notices.notify_staff(order, "sla_overdue", [lead, order.assignee], "overdue")
+                        manager = notices.area_manager_of(order.service_area)
+                        notices.sms_staff(order, "sla_overdue", [manager], "overdue")
+                    policy = order.sla_policy
+                    if (
+                        order.sla_overdue_at is not None
+                        and order.escalated_at is None
+                        and policy is not None
+                        and due + dt.timedelta(minutes=policy.escalate_after_minutes) <= now
+                    ):
+                        order.escalated_at = now
+                        order.escalation_level += 1
+                        result.escalations += 1
+                        events.append(_event(order, EventKind.ESCALATED, now, "overdue, escalated to managers"))
+                        supervisors = _supervisors() if supervisors is None else supervisors
+                        notices.notify_staff(order, "sla_escalated", supervisors, "escalated")
+                    order.next_sla_check = _next_check(order)
             WorkOrder.objects.bulk_update(
                 orders,
                 [

@@ -268,6 +268,21 @@
     }
   });
 
+  // ---------- softphone (calls): hold, resume, hang up through the voice gateway ----------
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest("[data-softphone-action]");
+    if (!button) return;
+    var pane = button.closest("[data-contact]");
+    var base = button.closest("[data-softphone]").getAttribute("data-softphone");
+    button.disabled = true;
+    post(base + button.getAttribute("data-softphone-action") + "/", {}).then(function (reply) {
+      button.disabled = false;
+      if (!reply.ok) { showToast(reply.error); return; }
+      reloadPane(pane.getAttribute("data-contact"));
+      refreshState();
+    });
+  });
+
   // ---------- offers ----------
   document.addEventListener("click", function (event) {
     var tab = event.target.closest("#my-contacts [role=tab][data-contact]");
@@ -278,9 +293,12 @@
     var contact = card.getAttribute("data-contact");
     if (event.target.closest("[data-accept]")) {
       card.querySelectorAll("button").forEach(function (button) { button.disabled = true; });
+      var answerUrl = event.target.closest("[data-accept]").getAttribute("data-softphone-answer");
       post(urlFor(data.acceptUrl, entry), {}).then(function (reply) {
         refreshOffers();
         if (!reply.ok) { showToast(reply.error); return; }
+        // A call: the softphone asks the gateway to connect the caller to this agent.
+        if (answerUrl) post(answerUrl, {}).then(function (answered) { if (!answered.ok) showToast(answered.error); });
         current = String(reply.contact);
         popFor = null;
         refreshContacts().then(function () { select(String(reply.contact)); });

@@ -1,0 +1,58 @@
+"""The desk's softphone sends its commands through the port (here to Asterisk's ARI simulator)."""
+
+from __future__ import annotations
+
+import pytest
+
+from kefu.accounts.models import User
+from kefu.contacts.choices import ContactStatus
+from kefu.contacts.models import Contact
+from kefu.routing import services as acd
+from kefu.routing.choices import AgentStatus, EntryState
+from kefu.routing.models import QueueEntry
+from tests.voice_channel.peers import wait_for
+
+CALL = "1718000000.77"
+
+
+@pytest.fixture
+def offered_call(settings, ari_application, ari, alice: User) -> QueueEntry:
+    """A call that pressed 0 and is offered to alice, who is ready."""
+    settings.KEFU_VOICE_GATEWAY = "ari"
+    acd.set_agent_status(alice, AgentStatus.READY)
+    ari.call(CALL, caller="13812345678")
+    ari.press(CALL, "0")
+    return wait_for(lambda: QueueEntry.objects.filter(state=EntryState.OFFERED).first(), 10, "the offer")
+
+
+def test_a_call_offer_shows_answer_and_the_controls_reach_the_gateway(offered_call, ari, client, alice) -> None:
+    client.force_login(alice)
+    contact = offered_call.contact
+    # The offer card says 接听 (answer) and knows the softphone's answer command
+    card = client.get("/agent/offers/").content.decode()
+    assert f'data-softphone-answer="/voice/softphone/{contact.pk}/answer/"' in card
+    # When alice accepts on the desk and the softphone answers
+    assert client.post(f"/agent/offers/{offered_call.pk}/accept/").status_code == 200
+    answered = client.post(f"/voice/softphone/{contact.pk}/answer/")
+    assert answered.json() == {"contact": contact.pk, "action": "answer"}
+    # Then the gateway rings her phone and bridges the caller; her pane shows the controls
+    wait_for(lambda: ("POST", "/ari/bridges") in ari.requests(), 10, "the bridge")
+    pane = client.get(f"/agent/contacts/{contact.pk}/").content.decode()
+    assert f'data-softphone="/voice/softphone/{contact.pk}/"' in pane
+    # Hold and hang-up are ARI commands; hang-up also ends the contact (wrap-up follows)
+    assert client.post(f"/voice/softphone/{contact.pk}/hold/").status_code == 200
+    assert ("POST", f"/ari/channels/{CALL}/hold") in ari.requests()
+    assert client.post(f"/voice/softphone/{contact.pk}/hang_up/").status_code == 200
+    assert ("DELETE", f"/ari/channels/{CALL}") in ari.requests()
+    assert Contact.objects.get(pk=contact.pk).status == ContactStatus.WRAP_UP
+
+
+def test_another_agent_cannot_command_alices_call(offered_call, ari, client, alice, bob) -> None:
+    client.force_login(alice)
+    client.post(f"/agent/offers/{offered_call.pk}/accept/")
+    before = ari.requests()
+    client.force_login(bob)
+    refused = client.post(f"/voice/softphone/{offered_call.contact_id}/hang_up/")
+    assert refused.status_code == 404
+    assert ari.requests() == before  # nothing reached the gateway
+    assert Contact.objects.get(pk=offered_call.contact_id).status == ContactStatus.ACTIVE
