@@ -25,11 +25,14 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
 
 
 @pytest.fixture(autouse=True)
-def _fresh_template_cache():  # type: ignore[no-untyped-def]
-    """Message texts are cached per process; a test's rolled-back templates must not leak."""
+def _fresh_process_caches():  # type: ignore[no-untyped-def]
+    """Message texts and channel accounts are cached per process; a test's rolled-back rows
+    must not leak into the next test."""
+    from kefu.messaging.channel_accounts import forget_channel_accounts
     from kefu.messaging.services import clear_template_cache
 
     clear_template_cache()
+    forget_channel_accounts()
 
 
 @dataclass

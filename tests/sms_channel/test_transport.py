@@ -19,6 +19,7 @@ from kefu.messaging.services import deliver_queued
 from tests.sms_channel.peers import free_port
 
 
+@pytest.mark.django_db  # channel accounts in the admin come before the settings
 def test_the_development_transport_stays_the_default(settings):
     settings.KEFU_SMS_BACKEND = "development"
     settings.KEFU_WEBHOOK_OUTBOUND_URL, settings.KEFU_WECHAT_APPID = "", ""
@@ -29,6 +30,7 @@ def test_the_development_transport_stays_the_default(settings):
     assert isinstance(transport_of("wechat"), DevelopmentTransport)
 
 
+@pytest.mark.django_db
 def test_the_gateway_is_chosen_by_setting(settings):
     settings.KEFU_SMS_BACKEND = "kannel"
     assert isinstance(transport_for("sms"), KannelTransport)
