@@ -311,4 +311,60 @@ def test_transfer_note_stays_internal_but_the_customer_hears_of_the_transfer(
 
     assert [m["type"] for m in seen] == ["chat.transferred", "state"]
     assert seen[1]["state"]["status"] in ("queued", "offered")
-    assert Message.objects.filter(contact=contact, sender="system").count() == 1
+    note = Message.objects.get(contact=contact, internal=True)
+    assert (note.sender, note.author, note.body) == ("agent", alice, "客户要办宽带提速，转鲍勃")
+
+
+@pytest.mark.django_db
+def test_transfer_note_is_not_in_the_transcript_the_customer_reads_again(
+    chat_queue: Queue, skilled, alice: User, bob: User
+) -> None:
+    contact = answered_chat(alice)
+    acd.transfer(contact, by_agent=alice, to_agent=bob, note="客户要办宽带提速，转鲍勃")
+
+    read_again = Client().get(f"/chat/api/{contact.resume_token}/").json()
+
+    assert [m["body"] for m in read_again["messages"]] == ["宽带连不上网"]
+    assert [m["body"] for m in transport.history(contact)] == ["宽带连不上网"]
+
+
+@pytest.mark.django_db
+def test_starting_a_chat_marks_the_customer_seen(chat_queue: Queue) -> None:
+    token = start().json()["token"]
+
+    assert Contact.objects.get(resume_token=token).customer_seen_at is not None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_the_widgets_socket_marks_the_customer_seen(chat_queue: Queue) -> None:
+    contact = Contact.objects.get(resume_token=start().json()["token"])
+    Contact.objects.filter(pk=contact.pk).update(customer_seen_at=None)
+
+    async def scenario():
+        customer = socket(f"/ws/chat/{contact.resume_token}/")
+        await customer.connect()
+        await receive_until(customer, "hello")
+        await customer.send_json_to({"type": "ping"})
+        pong = await receive_until(customer, "pong")
+        await customer.disconnect()
+        return pong
+
+    assert run(scenario) == {"type": "pong"}
+    assert Contact.objects.get(pk=contact.pk).customer_seen_at is not None
+
+
+@pytest.mark.django_db
+def test_chat_starts_are_limited_per_client_address(chat_queue: Queue, settings) -> None:
+    settings.KEFU_CHAT_STARTS_PER_MINUTE = 3
+    client = Client(REMOTE_ADDR="203.0.113.7")
+
+    allowed = [start(client, request_id=f"req-{n}").status_code for n in range(3)]
+    refused = start(client, request_id="req-4")
+    elsewhere = start(Client(REMOTE_ADDR="203.0.113.8"), request_id="req-5")
+
+    assert allowed == [201, 201, 201]
+    assert refused.status_code == 429
+    assert refused.json() == {"error": "从您的网络发起的会话过多，请一分钟后再试。", "code": "chat_start_rate"}
+    assert refused["Access-Control-Allow-Origin"] == "*"
+    assert elsewhere.status_code == 201
+    assert Contact.objects.count() == 4

@@ -192,7 +192,21 @@ def test_transfer_to_a_colleague_carries_the_note(chat_queue: Queue, alice: User
     assert response["HX-Trigger"] == "kefu:contacts-changed"
     assert "鲍勃" in response.content.decode()
     assert (entry.state, entry.preferred_agent) == (EntryState.WAITING, bob)
-    assert Message.objects.get(contact=contact, sender="system").body == "客户要提速到 1000M"
+    note = Message.objects.get(contact=contact, internal=True)
+    assert (note.sender, note.author, note.body) == ("agent", alice, "客户要提速到 1000M")
+
+
+@pytest.mark.django_db
+def test_the_next_agent_sees_the_transfer_note_as_an_internal_note(chat_queue: Queue, alice: User, bob: User) -> None:
+    contact = active_chat(alice)
+    acd.transfer(contact, by_agent=alice, to_agent=bob, note="客户要提速到 1000M")
+    acd.set_agent_status(bob, AgentStatus.READY)
+    acd.route_entry(contact.queue_entry.pk)
+    acd.accept_offer(bob, contact.queue_entry.pk)
+
+    pane = signed_in(bob).get(f"/agent/contacts/{contact.pk}/").content.decode()
+
+    assert '<span class="msg-note msg-internal"><b>内部备注</b> · 艾丽: 客户要提速到 1000M</span>' in pane
 
 
 @pytest.mark.django_db

@@ -536,3 +536,55 @@ def test_bell_lists_unread_notices(charlie: User, fault: WorkOrder) -> None:
 
     assert response.status_code == 200
     assert response.context["count"] >= 1  # the dispatch told charlie in the app
+
+
+def _chat_of(customer: Customer, agent: User, subject: str):  # type: ignore[no-untyped-def]
+    from kefu.contacts import services as contacts
+
+    contact = contacts.open_contact(channel="chat", identity="访客", customer=customer, subject=subject)
+    contacts.mark_answered(contact, agent, timezone.now())
+    return contact
+
+
+def test_order_from_a_chat_is_prefilled_and_linked_to_it(
+    alice: User, zhang: Customer, zhang_business: Business, back_office
+) -> None:  # type: ignore[no-untyped-def]
+    chat = _chat_of(zhang, alice, "机顶盒没信号")
+    client = signed_in(alice)
+    url = reverse("desk:order_create", args=[zhang.pk])
+
+    page = client.get(url, {"contact": chat.pk})
+    form = page.context["form"]
+    assert (form["title"].value(), form["contact"].value()) == ("机顶盒没信号", chat.pk)
+    assert f'name="contact" value="{chat.pk}"' in page.content.decode()
+
+    response = client.post(
+        url,
+        {
+            "order_type": "FAULT_DTV",
+            "priority": "normal",
+            "title": "机顶盒没信号",
+            "contact": chat.pk,
+            "field_symptom": "机顶盒无信号",
+            "field_device": "机顶盒",
+        },
+    )
+
+    order = WorkOrder.objects.get(customer=zhang)
+    assert response.status_code == 302
+    assert (order.source_contact, order.channel, order.title) == (chat, "chat", "机顶盒没信号")
+
+
+def test_order_cannot_be_linked_to_someone_elses_contact(alice: User, bob: User, zhang: Customer, back_office) -> None:  # type: ignore[no-untyped-def]
+    chat = _chat_of(zhang, bob, "机顶盒没信号")
+    client = signed_in(alice)
+    url = reverse("desk:order_create", args=[zhang.pk])
+
+    assert client.get(url, {"contact": chat.pk}).status_code == 404
+    response = client.post(
+        url,
+        {"order_type": "FAULT_DTV", "priority": "normal", "contact": chat.pk, "field_symptom": "无信号"},
+    )
+
+    assert response.status_code == 404
+    assert WorkOrder.objects.filter(customer=zhang).count() == 0

@@ -213,6 +213,14 @@ KEFU_SMS_QUEUE = env_str("KEFU_SMS_QUEUE", "SMS")
 KEFU_SMS_SENDER = env_str("KEFU_SMS_SENDER", "")  # the service number replies come from
 KEFU_SMS_RATE_PER_SECOND = env_int("KEFU_SMS_RATE_PER_SECOND", 20)  # per gateway connection
 KEFU_SMS_MAX_PARTS = env_int("KEFU_SMS_MAX_PARTS", 10)  # longest agent reply, in SMS segments
+# Web chat: a waiting chat whose widget gave no sign of life this long was closed (abandoned);
+# an answered one is ended after the longer time (the widget pings its socket every minute).
+# Websites that embed the chat widget and may open its socket, e.g. "https://www.example-telecom.cn"
+# or ".example-telecom.cn" (every subdomain); empty: the site's own hosts (ALLOWED_HOSTS).
+KEFU_CHAT_ALLOWED_ORIGINS = env_list("KEFU_CHAT_ALLOWED_ORIGINS", [])
+KEFU_CHAT_STARTS_PER_MINUTE = env_int("KEFU_CHAT_STARTS_PER_MINUTE", 5)  # anonymous chat starts per client address
+KEFU_CHAT_ABANDON_SECONDS = env_int("KEFU_CHAT_ABANDON_SECONDS", 180)
+KEFU_CHAT_IDLE_END_SECONDS = env_int("KEFU_CHAT_IDLE_END_SECONDS", 30 * 60)
 KEFU_SMS_CALLBACK_SECRET = env_str("KEFU_SMS_CALLBACK_SECRET", "")  # empty: callbacks are refused
 KEFU_SMS_CALLBACK_BASE_URL = env_str("KEFU_SMS_CALLBACK_BASE_URL", "http://127.0.0.1:8000")
 KEFU_KANNEL_SENDSMS_URL = env_str("KEFU_KANNEL_SENDSMS_URL", "http://127.0.0.1:13013/cgi-bin/sendsms")

@@ -77,6 +77,12 @@ class Contact(models.Model):
     rating_comment = models.CharField(_("rating comment"), max_length=300, blank=True)
     transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
     resume_token = models.CharField(_("resume token"), max_length=64, blank=True, db_index=True)
+    customer_seen_at = models.DateTimeField(
+        _("customer last seen"),
+        null=True,
+        blank=True,
+        help_text=_("When the customer's chat window last showed a sign of life; a closed tab stops it."),
+    )
 
     class Meta:
         verbose_name = _("contact")
@@ -88,6 +94,12 @@ class Contact(models.Model):
             models.Index(fields=["agent", "status"], name="contact_agent_status_idx"),
             # SMS / IM / email: "the sender's open conversation on this channel" on every message.
             models.Index(fields=["channel", "identity", "-created_at"], name="contact_channel_identity_idx"),
+            # The routing tick: open chats whose customer has not been seen for a while.
+            models.Index(
+                fields=["customer_seen_at"],
+                name="contact_chat_presence_idx",
+                condition=models.Q(channel="chat", status__in=["queued", "offered", "active"]),
+            ),
         ]
 
     def __str__(self) -> str:
@@ -95,7 +107,7 @@ class Contact(models.Model):
 
 
 class Message(models.Model):
-    """One message inside a contact: a chat line, an SMS, an email, a system note."""
+    """One message inside a contact (消息): a chat line, an SMS, an email, a system or internal note."""
 
     contact = models.ForeignKey(Contact, verbose_name=_("contact"), on_delete=models.CASCADE, related_name="messages")
     sender = models.CharField(_("sender"), max_length=16, choices=SenderKind.choices)
@@ -108,6 +120,9 @@ class Message(models.Model):
         related_name="+",
     )
     body = models.TextField(_("text"))
+    internal = models.BooleanField(
+        _("internal note"), default=False, help_text=_("Seen by agents only, never by the customer (内部备注).")
+    )
     created_at = models.DateTimeField(_("sent"))
     external_id = models.CharField(
         _("channel message id"),

@@ -55,7 +55,17 @@ def handled_contact(agent: Any, contact_id: int) -> Contact | None:
 
 def customer_transcript(contact: Contact, after_id: int = 0) -> QuerySet[Message]:
     """What the customer may read again: the conversation without the agents' internal notes."""
-    return transcript(contact, after_id).filter(sender__in=CUSTOMER_VISIBLE_SENDERS)
+    return transcript(contact, after_id).filter(sender__in=CUSTOMER_VISIBLE_SENDERS, internal=False)
+
+
+def is_for_customer(event: dict[str, Any]) -> bool:
+    """Whether a live "chat.message" event may reach the customer (not an internal or system note)."""
+    return event.get("sender") in CUSTOMER_VISIBLE_SENDERS and not event.get("internal")
+
+
+def contact_handled_by(agent: Any, contact_id: int, customer: Customer) -> Contact | None:
+    """A contact of this customer that the agent answered (now or earlier), e.g. to open an order from it."""
+    return Contact.objects.filter(pk=contact_id, agent=agent, customer=customer).first()
 
 
 def message_by_client_id(contact: Contact, client_id: str) -> Message | None:

@@ -7,10 +7,12 @@ import datetime as dt
 import logging
 import secrets
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import IntegrityError, transaction
+from django.db.models import Q
 from django.utils import timezone
+from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
 
 from kefu.contacts.choices import ContactChannel, ContactStatus, Direction, InboundStatus, SenderKind
@@ -73,9 +75,13 @@ def add_message(
     author: Any = None,
     client_id: str = "",
     external_id: str = "",
+    internal: bool = False,
     at: dt.datetime | None = None,
 ) -> tuple[Message, bool]:
-    """Store a message; the same client_id twice stores it once. Returns (message, created)."""
+    """Store a message; the same client_id twice stores it once. Returns (message, created).
+
+    An `internal` note (e.g. why a chat was transferred) is for agents only: the customer's
+    transcript, socket and channel never carry it."""
     text = body.strip()
     if not text:
         raise BusinessRuleError(_("A message cannot be empty."), code="message_empty")
@@ -95,6 +101,7 @@ def add_message(
                 sender=sender,
                 author=author,
                 body=text,
+                internal=internal,
                 client_id=client_id,
                 external_id=external_id[:255],
                 created_at=at or timezone.now(),
@@ -105,6 +112,35 @@ def add_message(
     return message, True
 
 
+# Connectors (a higher layer) carry replies on their channels; named by dotted path so this
+# layer never imports them (as `messaging.backends.CONNECTOR_TRANSPORTS`). Each stores the
+# message and hands it to its connector's `send`. Web chat needs none: its socket listens to
+# the chat's group, where `add_message` publishes the reply.
+CONNECTOR_REPLIES = {
+    ContactChannel.SMS: "kefu.connectors.sms.outbound.reply_by_sms",
+    ContactChannel.EMAIL: "kefu.connectors.email.outbound.reply_by_email",
+    ContactChannel.IM: "kefu.connectors.im.outbound.reply_by_im",
+}
+
+
+class Reply(Protocol):
+    def __call__(self, contact: Contact, *, agent: Any, body: str, client_id: str = "") -> Message: ...
+
+
+def reply_to_customer(contact: Contact, *, agent: Any, body: str, client_id: str = "") -> tuple[Message, bool]:
+    """An agent's reply, stored and carried out on the contact's own channel. Returns (message, created).
+
+    The same client id twice stores and sends the reply once."""
+    existing = contact.messages.filter(client_id=client_id.strip()[:64]).first() if client_id.strip() else None
+    if existing is not None:
+        return existing, False
+    path = CONNECTOR_REPLIES.get(ContactChannel(contact.channel))
+    if path is None:
+        return add_message(contact, sender=SenderKind.AGENT, body=body, author=agent, client_id=client_id)
+    reply: Reply = import_string(path)
+    return reply(contact, agent=agent, body=body, client_id=client_id), True
+
+
 def message_event(message: Message) -> dict[str, Any]:
     return {
         "type": "chat.message",
@@ -113,6 +149,7 @@ def message_event(message: Message) -> dict[str, Any]:
         "sender": message.sender,
         "author": str(message.author) if message.author else "",
         "body": message.body,
+        "internal": message.internal,
         "at": message.created_at.isoformat(),
         "client_id": message.client_id,
     }
@@ -162,6 +199,18 @@ def process_item(item: InboundItem, process: Callable[[InboundItem], Contact | N
 
 def _seconds(start: dt.datetime | None, end: dt.datetime) -> int | None:
     return None if start is None else max(0, int((end - start).total_seconds()))
+
+
+CUSTOMER_SEEN_PRECISION = dt.timedelta(seconds=30)  # presence is written at most this often per chat
+
+
+def mark_customer_seen(contact_id: int, at: dt.datetime | None = None) -> bool:
+    """The customer's chat window showed a sign of life (connected, wrote, asked for its state).
+
+    One UPDATE that writes nothing when the last sign is recent; returns whether it wrote."""
+    now = at or timezone.now()
+    recent = Q(customer_seen_at__gt=now - CUSTOMER_SEEN_PRECISION)
+    return bool(Contact.objects.filter(pk=contact_id).exclude(recent).update(customer_seen_at=now))
 
 
 def mark_queued(contact: Contact, queue_code: str, at: dt.datetime) -> None:

@@ -35,3 +35,10 @@ class ServiceUnavailable(KefuError):
 
     code = "unavailable"
     http_status = 503
+
+
+class RateLimited(KefuError):
+    """Too many requests from one client in a short time; try again later."""
+
+    code = "rate_limited"
+    http_status = 429

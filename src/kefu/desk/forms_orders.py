@@ -15,8 +15,10 @@ from django.db.models import QuerySet
 from django.utils.translation import gettext_lazy as _
 
 from kefu.accounts.models import ServiceArea, Team, User
+from kefu.contacts.choices import ContactChannel
+from kefu.contacts.models import Contact
 from kefu.customers.models import Customer, Subscription
-from kefu.tickets.choices import Category, PendingReason, Priority, Status
+from kefu.tickets.choices import Category, Channel, PendingReason, Priority, Status
 from kefu.tickets.models import OrderType, WorkOrder
 from kefu.tickets.queries import TeamWorkers
 from kefu.tickets.services.lifecycle import ACTIONS
@@ -133,6 +135,7 @@ class OrderCreateForm(forms.Form):
         required=False,
         help_text=_("Empty: the customer's primary number."),
     )
+    contact = forms.IntegerField(required=False, widget=forms.HiddenInput)  # the contact it is opened from
     related_order = forms.ModelChoiceField(
         label=_("About the earlier order"),
         queryset=WorkOrder.objects.none(),
@@ -193,6 +196,20 @@ class OrderCreateForm(forms.Form):
         order_type: OrderType = self.cleaned_data["order_type"]
         first_detail = next((str(value) for value in self.type_values().values() if str(value).strip()), "")
         return f"{order_type.name}：{first_detail}"[:200] if first_detail else order_type.name
+
+
+# The order's intake channel (受理渠道) for a contact's channel; the others count as the desk.
+CONTACT_CHANNELS = {
+    ContactChannel.VOICE: Channel.PHONE,
+    ContactChannel.SMS: Channel.SMS,
+    ContactChannel.EMAIL: Channel.EMAIL,
+    ContactChannel.CHAT: Channel.CHAT,
+    ContactChannel.PORTAL: Channel.PORTAL,
+}
+
+
+def order_channel_of(contact: Contact | None) -> str:
+    return CONTACT_CHANNELS.get(ContactChannel(contact.channel), Channel.DESK) if contact else Channel.DESK
 
 
 class OrderActionForm(forms.Form):

@@ -200,18 +200,14 @@ def contact_pane(request: HttpRequest, contact_id: int) -> HttpResponse:
 @require_POST
 @staff_required(HANDLE)
 def send_message(request: HttpRequest, contact_id: int) -> HttpResponse:
-    """The agent's reply; the page's client id makes a retried send store once."""
+    """The agent's reply, out on the contact's channel; the page's client id makes a retried send store once."""
     agent = _agent(request)
     contact = _handled_or_404(agent, contact_id)
     if contact.status != ContactStatus.ACTIVE:
         return JsonResponse({"error": _("This conversation has ended.")}, status=409)
     try:
-        message, created = contacts.add_message(
-            contact,
-            sender=SenderKind.AGENT,
-            body=request.POST.get("body", ""),
-            author=agent,
-            client_id=request.POST.get("client_id", ""),
+        message, created = contacts.reply_to_customer(
+            contact, agent=agent, body=request.POST.get("body", ""), client_id=request.POST.get("client_id", "")
         )
     except KefuError as refusal:
         return _refusal(refusal)

@@ -32,9 +32,12 @@ from django.views.decorators.http import require_POST
 from kefu.accounts.models import ServiceArea, User
 from kefu.accounts.permissions import ensure_permissions, staff_required
 from kefu.accounts.queries import area_ids_visible_to
+from kefu.contacts import queries as contact_queries
+from kefu.contacts.models import Contact as CustomerContact  # an interaction; `Contact` below is a person
 from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.core.masking import mask_address, mask_phone
 from kefu.customers.choices import ServiceKind
+from kefu.customers.models import Customer
 from kefu.customers.phones import format_phone
 from kefu.customers.queries import customer_for_user_or_404, customer_profile
 from kefu.desk.forms_orders import (
@@ -51,6 +54,7 @@ from kefu.desk.forms_orders import (
     ProgressForm,
     ReasonForm,
     ResolveForm,
+    order_channel_of,
 )
 from kefu.desk.views import DeskRequest
 from kefu.messaging.services import unread_notices
@@ -670,6 +674,7 @@ def order_create(request: DeskRequest, customer_id: int) -> HttpResponse:
         form = OrderCreateForm(request.POST, customer=customer, earlier_orders=earlier)
         if form.is_valid():
             data = form.cleaned_data
+            contact = _source_contact(user, data.get("contact"), customer)
             try:
                 order = services.create_order(
                     actor=user,
@@ -682,6 +687,8 @@ def order_create(request: DeskRequest, customer_id: int) -> HttpResponse:
                     priority=data["priority"],
                     contact_phone=data["contact_phone"],
                     related_order=data.get("related_order"),
+                    channel=order_channel_of(contact),
+                    source_contact=contact,
                 )
             except (BusinessRuleError, NotAllowed) as refusal:
                 form.add_error(None, refusal.message)
@@ -693,9 +700,14 @@ def order_create(request: DeskRequest, customer_id: int) -> HttpResponse:
             status = 400
     else:
         # ?order_type= comes from the type picker (htmx), ?type= and ?line= from links that preselect.
+        contact_id = request.GET.get("contact", "")
+        contact = _source_contact(user, int(contact_id) if contact_id.isdigit() else None, customer)
         initial = {
             "order_type": request.GET.get("order_type") or request.GET.get("type", ""),
             "subscription": request.GET.get("line") or None,
+            # From the agent desktop: the contact's subject (or first question) and the contact itself.
+            "title": request.GET.get("title", "")[:200] or (contact.subject if contact else ""),
+            "contact": contact.pk if contact else None,
         }
         form = OrderCreateForm(initial=initial, customer=customer, earlier_orders=earlier)
     context = {
@@ -708,6 +720,16 @@ def order_create(request: DeskRequest, customer_id: int) -> HttpResponse:
     if request.htmx and request.method == "GET" and not request.htmx.history_restore_request:
         return render(request, "desk/orders/_create_type_details.html", context)
     return render(request, "desk/orders/create.html", context, status=status)
+
+
+def _source_contact(user: User, contact_id: int | None, customer: Customer) -> CustomerContact | None:
+    """The contact an order is opened from: one of this customer's that the user answered, else 404."""
+    if contact_id is None:
+        return None
+    contact = contact_queries.contact_handled_by(user, contact_id, customer)
+    if contact is None:
+        raise Http404("Not one of your contacts with this customer")
+    return contact
 
 
 def _created_message(order: WorkOrder) -> str:

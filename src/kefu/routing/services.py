@@ -13,6 +13,7 @@ import logging
 from functools import partial
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.db.models import F, Q, QuerySet
 from django.utils import timezone
@@ -20,7 +21,7 @@ from django.utils.translation import gettext as _
 
 from kefu.accounts.models import AgentSkill, User
 from kefu.contacts import services as contacts
-from kefu.contacts.choices import ContactChannel, ContactStatus
+from kefu.contacts.choices import ContactChannel, ContactStatus, SenderKind
 from kefu.contacts.models import Contact, WrapUpCode
 from kefu.core import events
 from kefu.core.errors import BusinessRuleError, NotAllowed
@@ -141,12 +142,7 @@ def enqueue(
     contact: Contact, queue: Queue, *, at: dt.datetime | None = None, priority: int | None = None
 ) -> QueueEntry:
     """Put a contact in a queue; it is offered to an agent at once if one is free."""
-    if contact.channel not in queue.channels:
-        raise BusinessRuleError(
-            _("Queue %(queue)s does not take %(channel)s contacts.")
-            % {"queue": queue.name, "channel": contact.get_channel_display()},
-            code="queue_channel",
-        )
+    ensure_queue_takes(queue, contact.channel)
     now = at or _now()
     entry = QueueEntry.objects.create(
         contact=contact,
@@ -247,12 +243,10 @@ def _route_entry_orm(entry_id: int) -> int | None:
 
 
 def _publish_offer(offer: pg.Offer) -> None:
-    """The events of `_offer` and `_set_status`, for a decision taken by `routing.pg`.
-
-    The supervisors' wall re-reads queues and agents on any of its events, so their
-    `queue.changed` (coalesced under load, see `core.events`) stands for the agent's new state too."""
-    if offer.became_busy:
-        events.publish(events.staff_group(offer.agent_id), {"type": "agent.state", "status": "busy", "reason": ""})
+    """The events of `_offer` and `_set_status`, for a decision taken by `routing.pg`: the
+    offer, which the agent's desk also takes as "you are busy now", and `queue.changed`, on
+    which the supervisors' wall re-reads queues and agents (coalesced under load, see
+    `core.events`). One event for each audience instead of four per decision."""
     events.publish(events.staff_group(offer.agent_id), offer.event())
     events.publish(events.SUPERVISORS_GROUP, {"type": "queue.changed", "queue": offer.queue_code})
 
@@ -445,22 +439,56 @@ def overflow_waiting(now: dt.datetime | None = None) -> int:
     return moved
 
 
+WAITING_STATUSES = (ContactStatus.QUEUED, ContactStatus.OFFERED)
+
+
+def end_vanished_chats(now: dt.datetime | None = None) -> tuple[int, int]:
+    """Chats whose customer closed the tab: a waiting one is abandoned after
+    KEFU_CHAT_ABANDON_SECONDS without a sign of the widget, an answered one ended after
+    KEFU_CHAT_IDLE_END_SECONDS (its agent goes on to wrap up). Returns (abandoned, ended)."""
+    now = now or _now()
+    waiting_cutoff = now - dt.timedelta(seconds=settings.KEFU_CHAT_ABANDON_SECONDS)
+    active_cutoff = now - dt.timedelta(seconds=settings.KEFU_CHAT_IDLE_END_SECONDS)
+    open_chats = Contact.objects.filter(channel=ContactChannel.CHAT)
+    abandoned = ended = 0
+    waiting = open_chats.filter(_unseen_since(waiting_cutoff), status__in=WAITING_STATUSES)
+    waiting = waiting.filter(queue_entry__state__in=(EntryState.WAITING, EntryState.OFFERED))  # not a callback
+    for contact in waiting:
+        abandoned += abandon(contact)
+    for contact in open_chats.filter(_unseen_since(active_cutoff), status=ContactStatus.ACTIVE):
+        end_contact(contact)
+        ended += 1
+    return abandoned, ended
+
+
+def _unseen_since(cutoff: dt.datetime) -> Q:
+    # A chat from before presence was recorded counts from its creation.
+    return Q(customer_seen_at__lt=cutoff) | Q(customer_seen_at__isnull=True, created_at__lt=cutoff)
+
+
 def tick(now: dt.datetime | None = None) -> dict[str, int]:
     """The routing housekeeping the worker runs every few seconds."""
     now = now or _now()
-    return {"expired": expire_offers(now), "overflowed": overflow_waiting(now), "offered": route_waiting()}
+    abandoned, ended = end_vanished_chats(now)
+    return {
+        "expired": expire_offers(now),
+        "overflowed": overflow_waiting(now),
+        "abandoned": abandoned,
+        "ended": ended,
+        "offered": route_waiting(),
+    }
 
 
 # --- leaving -------------------------------------------------------------------------------------
 
 
 @transaction.atomic
-def abandon(contact: Contact) -> None:
-    """The customer left before an agent answered (hung up, closed the chat)."""
+def abandon(contact: Contact) -> bool:
+    """The customer left before an agent answered (hung up, closed the chat); False if it was not waiting."""
     entry = QueueEntry.objects.select_for_update(of=("self",)).select_related("queue").filter(contact=contact).first()
     now = _now()
     if entry is None or entry.state not in (EntryState.WAITING, EntryState.OFFERED):
-        return
+        return False
     if entry.state == EntryState.OFFERED and entry.offered_to_id:
         state = AgentState.objects.select_for_update().get(agent_id=entry.offered_to_id)
         _release(state, entry.channel, now)
@@ -471,6 +499,7 @@ def abandon(contact: Contact) -> None:
     contacts.mark_abandoned(Contact.objects.get(pk=contact.pk), now)
     _decide(DecisionKind.ABANDONED, contact, entry.queue, at=now)
     events.publish(events.SUPERVISORS_GROUP, {"type": "queue.changed", "queue": entry.queue.code})
+    return True
 
 
 @transaction.atomic
@@ -490,10 +519,16 @@ def end_contact(contact: Contact, *, by_agent: User | None = None) -> Contact:
     contacts.mark_ended(contact, now, needs_wrap_up=True)
     if contact.agent_id:
         state = AgentState.objects.select_for_update().get(agent_id=contact.agent_id)
+        status_before = state.status
         _release(state, contact.channel, now, after_call_work=is_voice)
         state.save()
         if state.status in (AgentStatus.READY, AgentStatus.BUSY):
             transaction.on_commit(partial(route_for_agent, contact.agent_id))
+        if state.status == status_before:  # else _set_status told the wall; it shows current contacts too
+            events.publish(
+                events.SUPERVISORS_GROUP, {"type": "agent.state", "agent": contact.agent_id, "status": state.status}
+            )
+    events.publish(events.SUPERVISORS_GROUP, {"type": "queue.changed", "queue": contact.queue_code})
     return contact
 
 
@@ -512,7 +547,29 @@ def wrap_up_contact(agent: User, contact: Contact, *, code: WrapUpCode | None, n
         _set_status(state, AgentStatus.BUSY if not state.is_idle else AgentStatus.READY, "", now)
         state.save()
         transaction.on_commit(lambda: route_for_agent(agent.pk))
+    else:  # _set_status published nothing: the wall still drops the contact from the agent's row
+        events.publish(events.SUPERVISORS_GROUP, {"type": "agent.state", "agent": agent.pk, "status": state.status})
+    events.publish(events.SUPERVISORS_GROUP, {"type": "queue.changed", "queue": contact.queue_code})
     return contact
+
+
+def ensure_queue_takes(queue: Queue, channel: str) -> None:
+    """A contact may only be moved or transferred to a queue that takes its channel."""
+    if channel not in queue.channels:
+        raise BusinessRuleError(
+            _("Queue %(queue)s does not take %(channel)s contacts.")
+            % {"queue": queue.name, "channel": ContactChannel(channel).label},
+            code="queue_channel",
+        )
+
+
+def ensure_agent_serves(agent: User, queue: Queue) -> None:
+    """A contact may only be transferred to an agent with the queue's skill at its level."""
+    if not AgentSkill.objects.filter(agent=agent, skill_id=queue.skill_id, level__gte=queue.min_level).exists():
+        raise BusinessRuleError(
+            _("%(agent)s does not have the skill queue %(queue)s needs.") % {"agent": agent, "queue": queue.name},
+            code="transfer_agent_unskilled",
+        )
 
 
 @transaction.atomic
@@ -526,6 +583,9 @@ def transfer(
     target = queue or entry.queue
     if to_agent is not None and to_agent.pk == by_agent.pk:
         raise BusinessRuleError(_("Choose another agent."), code="transfer_self")
+    ensure_queue_takes(target, contact.channel)
+    if to_agent is not None:
+        ensure_agent_serves(to_agent, target)
     now = _now()
     state = AgentState.objects.select_for_update().get(agent=by_agent)
     _release(state, contact.channel, now)
@@ -540,7 +600,8 @@ def transfer(
         status=ContactStatus.QUEUED, queue_code=target.code, transfers=F("transfers") + 1
     )
     if note.strip():
-        contacts.add_message(contact, sender="system", body=note.strip(), author=by_agent)
+        # For the next agent only: the customer sees that the chat moves, not why.
+        contacts.add_message(contact, sender=SenderKind.AGENT, body=note.strip(), author=by_agent, internal=True)
     _decide(DecisionKind.TRANSFERRED, contact, target, to_agent, detail=f"by {by_agent.get_username()}", at=now)
     events.publish(events.chat_group(contact.pk), {"type": "chat.transferred", "contact": contact.pk})
     transaction.on_commit(lambda: route_entry(entry.pk))
@@ -555,6 +616,7 @@ def move_entry(entry_id: int, queue: Queue, *, by: User) -> QueueEntry:
     entry = _locked_entry(entry_id)
     if entry.state != EntryState.WAITING:
         raise BusinessRuleError(_("Only waiting contacts can be moved."), code="entry_not_waiting")
+    ensure_queue_takes(queue, entry.channel)
     entry.queue = queue
     entry.save(update_fields=["queue"])
     Contact.objects.filter(pk=entry.contact_id).update(queue_code=queue.code)

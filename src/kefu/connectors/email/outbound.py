@@ -23,7 +23,7 @@ def _reply_subject(subject: str) -> str:
 
 
 @transaction.atomic
-def reply_by_email(contact: Contact, *, agent: Any, body: str) -> Message:
+def reply_by_email(contact: Contact, *, agent: Any, body: str, client_id: str = "") -> Message:
     if contact.channel != ContactChannel.EMAIL:
         raise BusinessRuleError(_("Only email contacts are answered by email."), code="not_email")
     if contact.agent_id != agent.pk:
@@ -32,9 +32,11 @@ def reply_by_email(contact: Contact, *, agent: Any, body: str) -> Message:
 
     thread = [m.external_id for m in contact.messages.exclude(external_id="").order_by("created_at", "id")]
     message_id = make_msgid(domain=settings.KEFU_EMAIL_DOMAIN)
-    message, _created = contacts.add_message(
-        contact, sender=SenderKind.AGENT, body=body, author=agent, external_id=message_id
+    message, created = contacts.add_message(
+        contact, sender=SenderKind.AGENT, body=body, author=agent, external_id=message_id, client_id=client_id
     )
+    if not created:  # a resend of a reply already on its way
+        return message
     headers = {"Message-ID": message_id}
     if thread:
         headers["In-Reply-To"] = thread[-1]

@@ -7,21 +7,26 @@ the messages it has no acknowledgement for, under their client ids, and each is 
 
 from __future__ import annotations
 
+import time
 from typing import Any
 from urllib.parse import parse_qs
 
 from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
+from channels.security.websocket import OriginValidator
+from django.conf import settings
 from django.urls import path
 
 from kefu.connectors.webchat import transport
 from kefu.contacts import queries as contact_queries
+from kefu.contacts import services as contacts
 from kefu.contacts.choices import ContactChannel
 from kefu.contacts.models import Contact
 from kefu.core import events
 from kefu.core.errors import BusinessRuleError
 
 CLOSE_UNKNOWN_CHAT = 4404
+SEEN_WRITE_SECONDS = contacts.CUSTOMER_SEEN_PRECISION.total_seconds()
 # Live events that change what the widget shows about the chat's state.
 STATE_EVENTS = frozenset({"chat.agent_joined", "chat.transferred", "chat.ended"})
 
@@ -53,9 +58,20 @@ def _state(contact_id: int) -> dict[str, Any]:
 
 
 class ChatConsumer(AsyncJsonWebsocketConsumer):
-    """One customer's chat: live messages both ways, acknowledgements, state changes."""
+    """One customer's chat: live messages both ways, acknowledgements, state changes.
+
+    Whatever the widget sends (a message, a state request, its ping) says the customer is still
+    there; the routing tick abandons a chat whose customer closed the tab (`acd.end_vanished_chats`)."""
 
     contact_id: int | None = None
+    seen_written_at: float = 0.0
+
+    async def _seen(self) -> None:
+        now = time.monotonic()
+        if self.contact_id is None or now - self.seen_written_at < SEEN_WRITE_SECONDS:
+            return  # at most one presence write per socket every SEEN_WRITE_SECONDS
+        self.seen_written_at = now
+        await database_sync_to_async(contacts.mark_customer_seen)(self.contact_id)
 
     async def connect(self) -> None:
         token = str(self.scope["url_route"]["kwargs"].get("token", ""))
@@ -66,6 +82,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         self.contact_id = contact.pk
         await self.channel_layer.group_add(events.chat_group(contact.pk), self.channel_name)
         await self.accept()
+        await self._seen()
         after = _after(self.scope.get("query_string", b""))
         await self.send_json(await database_sync_to_async(_hello)(contact, after))
 
@@ -76,6 +93,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
     async def receive_json(self, content: Any, **kwargs: Any) -> None:
         if self.contact_id is None or not isinstance(content, dict):
             return
+        await self._seen()
         kind = content.get("type")
         if kind == "message":
             client_id, body = str(content.get("client_id", "")), str(content.get("body", ""))
@@ -93,7 +111,7 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
         payload = event["payload"]
         kind = payload.get("type")
         if kind == "chat.message":
-            if payload.get("sender") not in contact_queries.CUSTOMER_VISIBLE_SENDERS:
+            if not contact_queries.is_for_customer(payload):
                 return  # an agent's internal note (e.g. a transfer note) is not for the customer
             await self.send_json(payload)
         elif kind in STATE_EVENTS and self.contact_id is not None:
@@ -101,4 +119,17 @@ class ChatConsumer(AsyncJsonWebsocketConsumer):
             await self.send_json(await database_sync_to_async(_state)(self.contact_id))
 
 
+class ChatOriginValidator(OriginValidator):
+    """The widget is embedded on the operator's websites: their origins (KEFU_CHAT_ALLOWED_ORIGINS,
+    by default the site's own hosts) may open a chat socket. Read at each connection."""
+
+    def __init__(self, application: Any) -> None:
+        self.application = application
+
+    @property
+    def allowed_origins(self) -> list[str]:
+        return list(settings.KEFU_CHAT_ALLOWED_ORIGINS or settings.ALLOWED_HOSTS)
+
+
+CHAT_SOCKET_PREFIX = "/ws/chat/"
 websocket_urlpatterns = [path("ws/chat/<str:token>/", ChatConsumer.as_asgi())]

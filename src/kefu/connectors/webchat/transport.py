@@ -9,11 +9,13 @@ after a dropped connection. The widget holds the contact's resume token to recon
 
 from __future__ import annotations
 
+import time
 from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
 from django.core import signing
+from django.core.cache import cache
 from django.utils.translation import gettext as _
 
 from kefu.connectors.base import ChannelAdapter, Delivery, Inbound
@@ -21,7 +23,7 @@ from kefu.contacts import queries as contact_queries
 from kefu.contacts import services as contacts
 from kefu.contacts.choices import ContactChannel, ContactStatus
 from kefu.contacts.models import Contact, Message
-from kefu.core.errors import BusinessRuleError
+from kefu.core.errors import BusinessRuleError, RateLimited
 from kefu.customers.models import Customer
 from kefu.routing import queries as routing_queries
 from kefu.routing import services as acd
@@ -89,6 +91,29 @@ def _client_id(value: str) -> str:
     return text
 
 
+START_WINDOW_SECONDS = 60
+
+
+def ensure_start_allowed(client_ip: str) -> None:
+    """At most KEFU_CHAT_STARTS_PER_MINUTE chats started per client address and minute.
+
+    Anonymous starts open contacts and fill queues; a fixed one-minute window in the shared
+    cache (so every app node counts together) is enough to stop a script."""
+    window = int(time.time() // START_WINDOW_SECONDS)
+    key = f"webchat:starts:{client_ip}:{window}"
+    cache.add(key, 0, timeout=START_WINDOW_SECONDS * 2)
+    try:
+        count = cache.incr(key)
+    except ValueError:  # the key expired between add and incr
+        count = 1
+        cache.set(key, count, timeout=START_WINDOW_SECONDS * 2)
+    if count > settings.KEFU_CHAT_STARTS_PER_MINUTE:
+        raise RateLimited(
+            _("Too many chats were started from your network. Please try again in a minute."),
+            code="chat_start_rate",
+        )
+
+
 def start_chat(
     *,
     request_id: str,
@@ -112,7 +137,10 @@ def start_chat(
         customer_id=customer.pk if customer else None,
         extra={"queue": queue_code},
     )
-    return adapter.deliver(inbound)
+    delivery = adapter.deliver(inbound)
+    if delivery.contact is not None:
+        contacts.mark_customer_seen(delivery.contact.pk)  # until the widget's socket says more
+    return delivery
 
 
 def receive_message(contact: Contact, *, client_id: str, body: str) -> Delivery:

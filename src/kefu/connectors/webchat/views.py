@@ -93,6 +93,8 @@ def _chat_json(contact: Contact, after_id: int = 0) -> dict[str, Any]:
 
 @chat_endpoint("POST")
 def start(request: HttpRequest) -> HttpResponse:
+    # REMOTE_ADDR: behind a proxy, the ASGI server is told to take it from the proxy's header.
+    transport.ensure_start_allowed(str(request.META.get("REMOTE_ADDR", "")))
     data = _data(request)
     delivery = transport.start_chat(
         request_id=str(data.get("request_id", "")),

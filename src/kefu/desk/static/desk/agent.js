@@ -180,9 +180,19 @@
   }
   function messageNode(payload, customerName) {
     var item = document.createElement("li");
-    item.className = "msg msg-" + payload.sender;
+    item.className = "msg msg-" + (payload.internal ? "system" : payload.sender);
     if (payload.id) item.setAttribute("data-id", String(payload.id));
     if (payload.client_id) item.setAttribute("data-client", payload.client_id);
+    if (payload.internal) {
+      var internal = document.createElement("span");
+      internal.className = "msg-note msg-internal";
+      var label = document.createElement("b");
+      label.textContent = data.labelInternal;
+      internal.appendChild(label);
+      internal.appendChild(document.createTextNode(" · " + (payload.author ? payload.author + ": " : "") + payload.body));
+      item.appendChild(internal);
+      return item;
+    }
     if (payload.sender === "system") {
       var note = document.createElement("span");
       note.className = "msg-note";
@@ -364,8 +374,9 @@
             tabIds().forEach(reloadPane);
           }
           break;
-        case "offer":
+        case "offer":  // the offer made the agent busy too: no separate agent.state event comes
           refreshOffers();
+          refreshState();
           popFor = null;
           showPop(String(message.contact));
           chime();

@@ -92,6 +92,8 @@
   var socket = null;
   var retryDelay = 1000;
   var stateTimer = null;
+  var pingTimer = null;
+  var PING_INTERVAL = 60000;
   var seen = {};
   var state = null;
 
@@ -443,7 +445,15 @@
     if (!store.token) return;
     var url = host.replace(/^http/, "ws") + "/ws/chat/" + encodeURIComponent(store.token) + "/?after=" + (store.lastId || 0);
     try { socket = new WebSocket(url); } catch (error) { scheduleReconnect(); return; }
-    socket.onopen = function () { retryDelay = 1000; offline.hidden = true; };
+    socket.onopen = function () {
+      retryDelay = 1000;
+      offline.hidden = true;
+      // A sign of life while the page is open: the server ends chats whose customer has left.
+      window.clearInterval(pingTimer);
+      pingTimer = window.setInterval(function () {
+        if (socket && socket.readyState === 1) socket.send(JSON.stringify({ type: "ping" }));
+      }, PING_INTERVAL);
+    };
     socket.onmessage = function (event) {
       var message;
       try { message = JSON.parse(event.data); } catch (error) { return; }
@@ -465,6 +475,7 @@
     };
     socket.onclose = function (event) {
       socket = null;
+      window.clearInterval(pingTimer);
       if (event.code === 4404) { resetChat(); return; }
       scheduleReconnect();
     };
