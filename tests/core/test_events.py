@@ -93,7 +93,7 @@ def test_the_in_memory_layer_is_sent_in_the_callers_loop() -> None:
     assert message["payload"] == {"type": "queue.changed"}
 
 
-def test_refresh_only_events_waiting_together_are_sent_once_and_the_rest_in_order() -> None:
+def test_refresh_only_events_are_held_a_moment_and_sent_once_the_rest_at_once_in_order() -> None:
     class SlowLayer:
         """Holds the first send until released, so the next events wait in one batch."""
 
@@ -119,8 +119,8 @@ def test_refresh_only_events_waiting_together_are_sent_once_and_the_rest_in_orde
     assert publisher.flush(5.0)
     assert layer.sent == [
         ("staff.1", {"type": "offer", "entry": 1}),
-        ("supervisors", {"type": "queue.changed", "queue": "CHAT"}),
-        ("supervisors", {"type": "queue.changed", "queue": "VOICE"}),
         ("staff.1", {"type": "offer", "entry": 2}),
         ("staff.1", {"type": "offer", "entry": 2}),  # not a refresh-only event: never dropped
+        ("supervisors", {"type": "queue.changed", "queue": "CHAT"}),  # after the moment's hold, once
+        ("supervisors", {"type": "queue.changed", "queue": "VOICE"}),
     ]

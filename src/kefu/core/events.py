@@ -41,6 +41,7 @@ class _Publisher:
         self._ready = threading.Event()
         self._pending = 0
         self._lock = threading.Lock()
+        self._refreshes: dict[tuple[str, Any], tuple[BaseChannelLayer, str, dict[str, Any]]] = {}
         self._thread = threading.Thread(target=self._run, name="kefu-events", daemon=True)
         self._thread.start()
         self._ready.wait()
@@ -54,22 +55,38 @@ class _Publisher:
 
     async def _drain(self) -> None:
         while True:
-            batch = [await self._queue.get()]
-            while not self._queue.empty():
-                batch.append(self._queue.get_nowait())
-            sent: set[tuple[str, Any]] = set()
-            for layer, group, message in batch:
-                key = _coalescing_key(group, message["payload"])
-                try:
-                    if key is None or key not in sent:
-                        await layer.group_send(group, message)
-                        if key is not None:
-                            sent.add(key)
-                except Exception:
-                    logger.exception("could not publish %s to %s", message["payload"].get("type"), group)
-                finally:
-                    with self._lock:
-                        self._pending -= 1
+            layer, group, message = await self._queue.get()
+            key = _coalescing_key(group, message["payload"])
+            if key is not None:
+                self._hold_refresh(key, layer, group, message)
+                continue
+            await self._send(layer, group, message)
+
+    def _hold_refresh(self, key: tuple[str, Any], layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        """Refresh-only events wait up to REFRESH_DELAY_SECONDS; the same one meanwhile is dropped."""
+        if key in self._refreshes:
+            self._done()
+            return
+        self._refreshes[key] = (layer, group, message)
+        if len(self._refreshes) == 1:
+            self._loop.call_later(REFRESH_DELAY_SECONDS, lambda: self._loop.create_task(self._send_refreshes()))
+
+    async def _send_refreshes(self) -> None:
+        held, self._refreshes = self._refreshes, {}
+        for layer, group, message in held.values():
+            await self._send(layer, group, message)
+
+    async def _send(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
+        try:
+            await layer.group_send(group, message)
+        except Exception:
+            logger.exception("could not publish %s to %s", message["payload"].get("type"), group)
+        finally:
+            self._done()
+
+    def _done(self) -> None:
+        with self._lock:
+            self._pending -= 1
 
     def submit(self, layer: BaseChannelLayer, group: str, message: dict[str, Any]) -> None:
         with self._lock:
@@ -87,11 +104,12 @@ class _Publisher:
         return False
 
 
-# Events that only tell pages "this changed, read it again": the same one to the same group,
-# committed while an earlier copy still waits to be sent, is sent once (the page's one re-read
-# then sees both commits). Under load this keeps a supervisor wall from getting one event per
-# routing decision.
+# Events that only tell pages "this changed, read it again" are held for a moment and the same
+# one to the same group meanwhile is dropped: the page's one re-read after it sees every commit
+# before it. Under load this keeps a supervisor wall (which debounces its re-reads anyway) from
+# getting one event per routing decision, and the publisher from sending them.
 REFRESH_ONLY = frozenset({"queue.changed"})
+REFRESH_DELAY_SECONDS = 0.2
 
 
 def _coalescing_key(group: str, payload: dict[str, Any]) -> tuple[str, Any] | None:

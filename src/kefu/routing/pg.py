@@ -124,7 +124,7 @@ _CHOOSE_FOR_AGENT = """
               AND (agent.text_load = 0 OR e.channel <> 'voice')
               AND NOT COALESCE(e.declined_by, '[]'::jsonb) @> to_jsonb(agent.agent_id)
             ORDER BY e.priority DESC, e.enqueued_at, e.id
-            LIMIT %(head)s
+            LIMIT 10  -- HEAD_OF_QUEUE
         ) head
         WHERE k.agent_id = %(agent)s
     ),
@@ -208,4 +208,4 @@ def route_entry(entry_id: int, now: dt.datetime) -> Offer | None:
 
 
 def route_for_agent(agent_id: int, now: dt.datetime) -> Offer | None:
-    return _run(ROUTE_FOR_AGENT, {"agent": agent_id, "now": now, "head": HEAD_OF_QUEUE})
+    return _run(ROUTE_FOR_AGENT, {"agent": agent_id, "now": now})
