@@ -9,7 +9,7 @@ import secrets
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from django.db import IntegrityError, transaction
+from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from kefu.contacts.choices import ContactChannel, ContactStatus, Direction, InboundStatus, SenderKind
 from kefu.contacts.models import Contact, Handoff, InboundItem, Message, WrapUpCode
 from kefu.core import events
+from kefu.core.db import insert_unless_exists
 from kefu.core.errors import BusinessRuleError
 from kefu.customers.models import ContactNumber, Customer
 from kefu.customers.phones import digits_only
@@ -90,23 +91,19 @@ def add_message(
     if contact.status in (ContactStatus.ENDED, ContactStatus.ABANDONED) and sender != SenderKind.SYSTEM:
         raise BusinessRuleError(_("This conversation has ended."), code="contact_ended")
     client_id = client_id.strip()[:64]
-    if client_id:
-        existing = Message.objects.filter(contact=contact, client_id=client_id).first()
-        if existing is not None:
-            return existing, False
-    try:
-        with transaction.atomic():
-            message = Message.objects.create(
-                contact=contact,
-                sender=sender,
-                author=author,
-                body=text,
-                internal=internal,
-                client_id=client_id,
-                external_id=external_id[:255],
-                created_at=at or timezone.now(),
-            )
-    except IntegrityError:
+    message = Message(
+        contact=contact,
+        sender=sender,
+        author=author,
+        body=text,
+        internal=internal,
+        client_id=client_id,
+        external_id=external_id[:255],
+        created_at=at or timezone.now(),
+    )
+    if not client_id:
+        message.save(force_insert=True)
+    elif not insert_unless_exists([message], conflict=["contact", "client_id"], where="NOT (client_id = '')"):
         return Message.objects.get(contact=contact, client_id=client_id), False
     events.publish(events.chat_group(contact.pk), message_event(message))
     return message, True
@@ -173,10 +170,8 @@ def receive_inbound(
     if not provider_id.strip():
         raise BusinessRuleError(_("An inbound item needs the provider's message id."), code="provider_id_missing")
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                item = InboundItem.objects.create(provider=provider, provider_id=provider_id.strip(), payload=payload)
-        except IntegrityError:
+        item = InboundItem(provider=provider, provider_id=provider_id.strip(), payload=payload)
+        if not insert_unless_exists([item], conflict=["provider", "provider_id"]):
             return InboundItem.objects.get(provider=provider, provider_id=provider_id.strip()), False
         process_item(item, process)
     return item, True

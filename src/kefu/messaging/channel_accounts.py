@@ -203,6 +203,9 @@ def account_config(account: ChannelAccount) -> ChannelConfig:
 # --- the per-process cache of enabled accounts ----------------------------------------------------
 
 
+GENERATION_CHECK_SECONDS = 1.0
+
+
 class _EnabledAccounts:
     """The enabled accounts by kind, read at most once per KEFU_CHANNEL_ACCOUNTS_CACHE_SECONDS."""
 
@@ -211,9 +214,19 @@ class _EnabledAccounts:
         self._by_kind: dict[str, list[ChannelConfig]] | None = None
         self._read_at = 0.0
         self._generation: object = None
+        self._generation_checked_at = -GENERATION_CHECK_SECONDS
 
     def get(self, kind: str) -> list[ChannelConfig]:
-        generation = cache.get(GENERATION_KEY)
+        # The shared generation is asked at most once a second: every SMS and mail reads its
+        # connector's account, and with Redis as the cache each ask is a round trip.
+        now = time.monotonic()
+        with self._lock:
+            generation = self._generation
+            check = now - self._generation_checked_at >= GENERATION_CHECK_SECONDS
+        if check:
+            generation = cache.get(GENERATION_KEY)
+            with self._lock:
+                self._generation_checked_at = now
         with self._lock:
             fresh = time.monotonic() - self._read_at < settings.KEFU_CHANNEL_ACCOUNTS_CACHE_SECONDS
             if self._by_kind is not None and fresh and generation == self._generation:
@@ -235,6 +248,7 @@ class _EnabledAccounts:
     def forget(self) -> None:
         with self._lock:
             self._by_kind = None
+            self._generation_checked_at = -GENERATION_CHECK_SECONDS
 
 
 _enabled = _EnabledAccounts()

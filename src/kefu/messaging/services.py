@@ -16,6 +16,7 @@ from django.dispatch import receiver
 from django.template import Context, Template
 from django.utils import timezone
 
+from kefu.core.db import insert_unless_exists
 from kefu.messaging.backends import transport_for
 from kefu.messaging.models import Channel, MessageTemplate, OutboundMessage
 
@@ -145,32 +146,9 @@ def batch() -> Iterator[None]:
 
 
 def _insert_unless_queued_before(messages: list[OutboundMessage]) -> int:
-    """INSERT ... ON CONFLICT (dedupe_key) DO NOTHING RETURNING id: one statement, no savepoint
-    (a work order queues several notices in its transaction). Returns how many were new; a
-    single message gets its id."""
-    meta = OutboundMessage._meta
-    connection = transaction.get_connection()
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
-    values = [
-        value
-        for message in messages
-        for value in (field.get_db_prep_save(field.pre_save(message, add=True), connection) for field in fields)
-    ]
-    quote = connection.ops.quote_name
-    row = f"({', '.join(['%s'] * len(fields))})"
-    sql = (
-        f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - model's own names
-        f"VALUES {', '.join([row] * len(messages))} "
-        f"ON CONFLICT ({quote(meta.get_field('dedupe_key').column)}) DO NOTHING RETURNING {quote(meta.pk.column)}"
-    )
-    with connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        ids = [found[0] for found in cursor.fetchall()]
-    if len(messages) == 1 and ids:
-        messages[0].pk = ids[0]
-        messages[0]._state.adding = False
-        messages[0]._state.db = connection.alias
-    return len(ids)
+    """One INSERT, no savepoint (a work order queues several notices in its transaction); a key
+    queued before is skipped. Returns how many were new."""
+    return len(insert_unless_exists(messages, conflict=["dedupe_key"]))
 
 
 def _deliver_outbox() -> None:
