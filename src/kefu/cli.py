@@ -112,7 +112,7 @@ def main(argv: Sequence[str] | None = None) -> int:
 
             scheduler = start_scheduler()
         try:
-            _django(["db_worker", *rest])
+            _django(["task_worker", *rest])
         finally:
             if scheduler is not None:
                 scheduler.shutdown(wait=False)
