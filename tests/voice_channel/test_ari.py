@@ -75,7 +75,9 @@ def test_bridging_to_the_agent_rings_their_phone_and_joins_both_in_a_bridge(ari_
     ari.call(CALL, caller="13812345678")
     contact = contact_of_call()
     ari.press(CALL, "0")
-    wait_for(lambda: Contact.objects.get(pk=contact.pk).status == ContactStatus.OFFERED, 10, "the offer")
+    wait_for(
+        lambda: QueueEntry.objects.filter(contact=contact, state="offered", offered_to=alice).exists(), 10, "the offer"
+    )
     # When the softphone asks the gateway to bridge the call to her
     AriGateway().bridge_to_agent(CALL, alice)
     # Then her phone rings (PJSIP/alice) and, answered, joins the caller in a mixing bridge

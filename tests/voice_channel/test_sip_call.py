@@ -32,7 +32,7 @@ def test_a_call_pressing_2_then_1_is_queued_and_offered_to_a_ready_agent_on_the_
     contact.refresh_from_db()
     assert (contact.ivr_path, contact.queue_code, contact.identity) == ("2>1", "BB", "13812345678")
     assert entry.offered_to_id == alice.pk
-    assert contact.status == ContactStatus.OFFERED
+    assert contact.status == ContactStatus.QUEUED  # waiting until alice answers; the entry is offered
     # … and the offer is on alice's desk; she takes it there
     client.force_login(alice)
     offers = client.get("/agent/offers/")

@@ -22,7 +22,7 @@ class ContactStatus(models.TextChoices):
 
     NEW = "new", _("New")
     QUEUED = "queued", _("Waiting")
-    OFFERED = "offered", _("Offered")
+    OFFERED = "offered", _("Offered")  # no longer written: an offer is the queue entry's state
     ACTIVE = "active", _("In progress")
     WRAP_UP = "wrap_up", _("Wrap-up")
     ENDED = "ended", _("Ended")

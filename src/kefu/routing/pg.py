@@ -3,9 +3,9 @@
 `services.route_entry` and `services.route_for_agent` are the reference: they say, in the ORM,
 which agent gets which contact and what a decision writes. On PostgreSQL the same decision is
 taken by one statement with data-modifying CTEs — lock the entry (SKIP LOCKED), pick and lock
-the agent (SKIP LOCKED), offer, load the agent, log the state change, mark the contact, record
-the decision — prepared once per connection. One round trip and no planning instead of nine
-round trips and three plans: the ACD's hot path is the database's work, not Python's.
+the agent (SKIP LOCKED), offer, load the agent, log the state change, record the decision —
+prepared once per connection. One round trip and no planning instead of nine round trips and
+three plans: the ACD's hot path is the database's work, not Python's.
 
 Both paths are run against each other by `tests/routing/test_pg_fast_path.py`; a change to the
 rules of one is a change to both.
@@ -46,9 +46,6 @@ _OFFER = """
                GREATEST(0, floor(extract(epoch FROM %(now)s - agent.since)))::integer, NULL
         FROM agent WHERE agent.status = 'ready'
         RETURNING id
-    ),
-    marked AS (
-        UPDATE contacts_contact c SET status = 'offered' FROM entry, agent WHERE c.id = entry.contact_id RETURNING c.id
     ),
     decided AS (
         INSERT INTO routing_routingdecision (at, kind, contact_id, queue_id, agent_id, detail)

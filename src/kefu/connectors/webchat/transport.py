@@ -200,14 +200,17 @@ class ChatState:
 def chat_state(contact: Contact) -> ChatState:
     contact.refresh_from_db()
     position, wait = None, None
-    if contact.status == ContactStatus.QUEUED:
+    status = contact.status
+    if status in (ContactStatus.QUEUED, ContactStatus.OFFERED):
         place = acd.queue_position(contact)
         if place is not None:
             position, wait = place
-    elif contact.status == ContactStatus.OFFERED:
-        position, wait = 1, 0
-    agent = str(contact.agent) if contact.agent_id and contact.status == ContactStatus.ACTIVE else ""
-    return ChatState(contact.pk, contact.status, position, wait, agent, contact.answered_at is not None, contact.rating)
+        elif status == ContactStatus.OFFERED or acd.is_offered(contact):
+            # an agent's desk is ringing: the customer hears "connecting you" (the contact itself
+            # stays queued until the agent answers; the offer is its queue entry's state)
+            status, position, wait = ContactStatus.OFFERED, 1, 0
+    agent = str(contact.agent) if contact.agent_id and status == ContactStatus.ACTIVE else ""
+    return ChatState(contact.pk, status, position, wait, agent, contact.answered_at is not None, contact.rating)
 
 
 def message_json(message: Message) -> dict[str, Any]:
