@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import pytest
+from django.utils import timezone
 
 from kefu.accounts.models import User
 from kefu.contacts.choices import ContactStatus
@@ -56,3 +59,27 @@ def test_another_agent_cannot_command_alices_call(offered_call, ari, client, ali
     assert refused.status_code == 404
     assert ari.requests() == before  # nothing reached the gateway
     assert Contact.objects.get(pk=offered_call.contact_id).status == ContactStatus.ACTIVE
+
+
+def test_hold_time_is_counted_into_the_call_once_per_hold_and_when_hung_up_on_hold(
+    offered_call, ari, client, alice
+) -> None:
+    client.force_login(alice)
+    contact = offered_call.contact
+    client.post(f"/agent/offers/{offered_call.pk}/accept/")
+    started = timezone.now()
+    # A first hold of 40 s (the clock is the database's: the hold started 40 s ago)
+    assert client.post(f"/voice/softphone/{contact.pk}/hold/").status_code == 200
+    assert client.post(f"/voice/softphone/{contact.pk}/hold/").status_code == 200  # twice: still one hold
+    Contact.objects.filter(pk=contact.pk).update(held_since=started - dt.timedelta(seconds=40))
+    assert client.post(f"/voice/softphone/{contact.pk}/resume/").status_code == 200
+    assert client.post(f"/voice/softphone/{contact.pk}/resume/").status_code == 200  # not on hold: nothing
+    held = Contact.objects.get(pk=contact.pk)
+    assert (held.hold_seconds in (40, 41), held.held_since) == (True, None)
+    # A second hold of 15 s that ends with the agent hanging up
+    client.post(f"/voice/softphone/{contact.pk}/hold/")
+    Contact.objects.filter(pk=contact.pk).update(held_since=timezone.now() - dt.timedelta(seconds=15))
+    client.post(f"/voice/softphone/{contact.pk}/hang_up/")
+    ended = Contact.objects.get(pk=contact.pk)
+    assert ended.status == ContactStatus.WRAP_UP and ended.held_since is None
+    assert 55 <= ended.hold_seconds <= 57

@@ -66,6 +66,7 @@ class Contact(models.Model):
     wait_seconds = models.PositiveIntegerField(_("wait (s)"), null=True, blank=True)
     talk_seconds = models.PositiveIntegerField(_("talk (s)"), null=True, blank=True)
     hold_seconds = models.PositiveIntegerField(_("hold (s)"), default=0)
+    held_since = models.DateTimeField(_("on hold since"), null=True, blank=True)
     wrap_up_seconds = models.PositiveIntegerField(_("after-call work (s)"), null=True, blank=True)
     wrap_up_code = models.ForeignKey(
         WrapUpCode, verbose_name=_("wrap-up"), null=True, blank=True, on_delete=models.SET_NULL, related_name="+"

@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any, Protocol
 
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import F, Q
 from django.utils import timezone
 from django.utils.module_loading import import_string
 from django.utils.translation import gettext as _
@@ -238,7 +238,30 @@ def mark_ended(contact: Contact, at: dt.datetime, *, needs_wrap_up: bool) -> Non
     contact.ended_at = at
     contact.talk_seconds = _seconds(contact.answered_at, at)
     contact.status = ContactStatus.WRAP_UP if needs_wrap_up else ContactStatus.ENDED
-    contact.save(update_fields=["ended_at", "talk_seconds", "status"])
+    if contact.held_since is not None:  # hung up while the caller was on hold
+        contact.hold_seconds += _seconds(contact.held_since, at) or 0
+        contact.held_since = None
+    contact.save(update_fields=["ended_at", "talk_seconds", "status", "hold_seconds", "held_since"])
+
+
+def put_on_hold(contact: Contact, at: dt.datetime | None = None) -> bool:
+    """The agent put an answered call on hold; False when it was already (or is not answered)."""
+    now = at or timezone.now()
+    held = Contact.objects.filter(pk=contact.pk, status=ContactStatus.ACTIVE, held_since__isnull=True)
+    return bool(held.update(held_since=now))
+
+
+@transaction.atomic
+def take_off_hold(contact: Contact, at: dt.datetime | None = None) -> int:
+    """The call is back with the agent; its hold time (PRODUCT §11: part of handle time) grows by
+    the seconds it waited. Returns them (0 when it was not on hold)."""
+    now = at or timezone.now()
+    locked = Contact.objects.select_for_update().get(pk=contact.pk)
+    if locked.held_since is None:
+        return 0
+    seconds = _seconds(locked.held_since, now) or 0
+    Contact.objects.filter(pk=contact.pk).update(held_since=None, hold_seconds=F("hold_seconds") + seconds)
+    return seconds
     events.publish(events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk})
 
 

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from kefu.connectors.voice.ari import AriAdapter, AriError, AriGateway
 from kefu.connectors.voice.port import VoiceAdapter, VoiceGateway
 from kefu.connectors.voice.sip import SipAdapter, SipControl
+from kefu.contacts import services as contacts
 from kefu.contacts.choices import ContactChannel, ContactStatus
 from kefu.contacts.models import Contact
 from kefu.core.errors import KefuError
@@ -47,6 +48,10 @@ def softphone(request: HttpRequest, contact_id: int, action: str) -> JsonRespons
             gateway.bridge_to_agent(call_id, contact.agent)  # type: ignore[arg-type]  # agent_id is the user's
         elif action in ("hold", "resume"):
             gateway.hold(call_id, on_hold=action == "hold")
+            if action == "hold":
+                contacts.put_on_hold(contact)
+            else:
+                contacts.take_off_hold(contact)
         else:
             gateway.hang_up(call_id)
             acd.end_contact(contact, by_agent=request.user)  # type: ignore[arg-type]  # logged in: a User
