@@ -98,12 +98,18 @@ def test_a_retry_that_fails_again_keeps_the_letter_with_the_attempt_counted(sara
 
 
 @pytest.mark.django_db
-def test_discard_drops_the_letter_and_the_audit_keeps_what_it_was(sara: User) -> None:
+def test_discard_drops_the_letter_from_the_list_keeps_it_stored_and_audited(sara: User) -> None:
     item = dead_sms()
 
     signed_in(sara).post(f"{PAGE}{item.pk}/discard/", {"reason": "测试号码"})
 
-    assert not InboundItem.objects.filter(pk=item.pk).exists()
+    item.refresh_from_db()
+    assert item.status == "discarded" and item.error.startswith("BusinessRuleError: ")
+    assert "k-100" not in signed_in(sara).get(PAGE).content.decode()
+    # Kannel delivering the same SMS again is still a no-op, not a new conversation
+    sms_queue()
+    again = receive_sms("kannel", provider_id="k-100", sender="13812345678", recipient="10086", text="宽带又断了")
+    assert (again.is_new, again.item.pk, Contact.objects.count()) == (False, item.pk, 0)
     entry = AuditEntry.objects.get(action="inbound.discarded")
     assert (entry.actor, entry.reason) == (sara, "测试号码")
     assert (entry.changes["provider"], entry.changes["provider_id"]) == ("sms.kannel", "k-100")

@@ -40,3 +40,4 @@ class InboundStatus(models.TextChoices):
     STORED = "stored", _("Stored")
     PROCESSED = "processed", _("Processed")
     DEAD = "dead", _("Dead letter")
+    DISCARDED = "discarded", _("Discarded")  # a dead letter a supervisor dropped: repeats stay no-ops

@@ -5,7 +5,8 @@ is audited.
 Retrying is the connector's own re-processing (the same code path a repeated delivery takes,
 `ChannelAdapter.deliver`), named by dotted path because connectors are a higher layer:
 `REPROCESSORS` maps a provider to a function that takes the dead item and processes it again.
-Discarding deletes the item (a repeated delivery from the provider is then a new one).
+Discarding keeps the item, marked discarded: a repeated delivery from the provider stays a
+no-op, and what was received is never lost.
 """
 
 from __future__ import annotations
@@ -136,4 +137,5 @@ def discard_dead_letter(item_id: int, *, by: Any, reason: str = "") -> None:
         changes={"provider": item.provider, "provider_id": item.provider_id, "error": item.error[:300]},
         reason=reason,
     )
-    item.delete()
+    item.status = InboundStatus.DISCARDED
+    item.save(update_fields=["status"])
