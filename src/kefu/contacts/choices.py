@@ -1,9 +1,10 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class ContactChannel(models.TextChoices):
-    VOICE = "voice", _("Phone")
+    VOICE = "voice", pgettext_lazy("channel", "Phone")
     SMS = "sms", _("SMS")
     EMAIL = "email", _("Email")
     CHAT = "chat", _("Web chat")

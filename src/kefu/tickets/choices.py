@@ -1,5 +1,6 @@
 from django.db import models
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import pgettext_lazy
 
 
 class Category(models.TextChoices):
@@ -89,7 +90,7 @@ class EventKind(models.TextChoices):
 
 
 class Channel(models.TextChoices):
-    PHONE = "phone", _("Phone")
+    PHONE = "phone", pgettext_lazy("channel", "Phone")
     DESK = "desk", _("Desk")
     PORTAL = "portal", _("Portal")
     SMS = "sms", _("SMS")

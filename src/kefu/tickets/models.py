@@ -87,6 +87,7 @@ class SlaPolicy(models.Model):
     tier = models.CharField(_("customer tier"), max_length=16, blank=True)
     response_minutes = models.PositiveIntegerField(_("response within (working minutes)"))
     resolution_minutes = models.PositiveIntegerField(_("resolve within (working minutes)"))
+    # xgettext:no-python-format
     warn_at_percent = models.PositiveSmallIntegerField(_("warn at (% of resolution time)"), default=80)
     escalate_after_minutes = models.PositiveIntegerField(_("escalate when overdue by (minutes)"), default=120)
     calendar = models.ForeignKey(
