@@ -109,6 +109,7 @@ def copy_rows(model: Any, columns: Sequence[str], rows: Iterable[Sequence[Any]])
     rest = [f for column, f in fields.items() if column not in columns and not f.primary_key]
     fixed: tuple[Any, ...] = ()
     for field in rest:
+        value: Any
         if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
             value = now
         else:
@@ -371,7 +372,10 @@ class OrderWorld:
         self.areas = {a.pk: a for a in ServiceArea.objects.all()}
         self.leaf_areas = [a.pk for a in self.areas.values() if a.level == "area"]
         self.teams = {t.code: t for t in Team.objects.all()}
-        self.customers = list(Customer.objects.values_list("pk", "service_area_id", "tier"))
+        # (id, service area or None for customers not placed yet, tier)
+        self.customers: list[tuple[int, int | None, str]] = list(
+            Customer.objects.values_list("pk", "service_area_id", "tier")
+        )
         primary = dict(ContactNumber.objects.filter(is_primary=True).values_list("customer_id", "number"))
         self.phones = primary
         staff = User.objects.prefetch_related("areas", "groups")

@@ -130,6 +130,8 @@ def test_ending_a_chat_refreshes_the_supervisors_wall(chat_queue, skilled, alice
         {"type": "agent.state", "agent": alice.pk, "status": "ready"},
         {"type": "queue.changed", "queue": "CHAT"},
     ]
+    # … and the customer's window hears that the chat is over (it then asks for a rating)
+    assert (events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk}) in published
 
 
 def test_wrapping_up_a_chat_refreshes_the_supervisors_wall(chat_queue, skilled, alice, published):

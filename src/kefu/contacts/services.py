@@ -242,6 +242,7 @@ def mark_ended(contact: Contact, at: dt.datetime, *, needs_wrap_up: bool) -> Non
         contact.hold_seconds += _seconds(contact.held_since, at) or 0
         contact.held_since = None
     contact.save(update_fields=["ended_at", "talk_seconds", "status", "hold_seconds", "held_since"])
+    events.publish(events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk})
 
 
 def put_on_hold(contact: Contact, at: dt.datetime | None = None) -> bool:
@@ -262,7 +263,6 @@ def take_off_hold(contact: Contact, at: dt.datetime | None = None) -> int:
     seconds = _seconds(locked.held_since, now) or 0
     Contact.objects.filter(pk=contact.pk).update(held_since=None, hold_seconds=F("hold_seconds") + seconds)
     return seconds
-    events.publish(events.chat_group(contact.pk), {"type": "chat.ended", "contact": contact.pk})
 
 
 def wrap_up(contact: Contact, *, code: WrapUpCode | None, notes: str, at: dt.datetime) -> None:
