@@ -42,6 +42,7 @@ def test_a_call_offer_shows_answer_and_the_controls_reach_the_gateway(offered_ca
     wait_for(lambda: ("POST", "/ari/bridges") in ari.requests(), 10, "the bridge")
     pane = client.get(f"/agent/contacts/{contact.pk}/").content.decode()
     assert f'data-softphone="/voice/softphone/{contact.pk}/"' in pane
+    assert "data-composer" not in pane and "通话中" in pane  # a call has no written replies
     # Hold and hang-up are ARI commands; hang-up also ends the contact (wrap-up follows)
     assert client.post(f"/voice/softphone/{contact.pk}/hold/").status_code == 200
     assert ("POST", f"/ari/channels/{CALL}/hold") in ari.requests()
