@@ -125,8 +125,9 @@ class ChannelAdapter(ABC):
             customer=customer,
             subject=inbound.subject,
             at=timezone.now(),
+            queue_code=queue.code,
         )
-        acd.enqueue(contact, queue)
+        acd.enqueue(contact, queue, at=contact.offered_at)
         return contact
 
     # --- outbound ----------------------------------------------------------------------------

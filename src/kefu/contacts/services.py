@@ -39,8 +39,8 @@ def identify_customer(identity: str) -> Customer | None:
         if digits.startswith("86") and len(digits) == 13:
             digits = digits[2:]
         digits = digits.lstrip("0") if len(digits) > 11 else digits
-        ids = list(ContactNumber.objects.filter(number=digits).values_list("customer_id", flat=True)[:2])
-        matches = list(Customer.objects.filter(pk__in=ids))
+        holders = ContactNumber.objects.filter(number=digits).values("customer_id")
+        matches = list(Customer.objects.filter(pk__in=holders)[:2])  # one query
     return matches[0] if len(matches) == 1 else None
 
 
@@ -53,9 +53,13 @@ def open_contact(
     direction: str = Direction.INBOUND,
     subject: str = "",
     at: dt.datetime | None = None,
+    queue_code: str = "",
 ) -> Contact:
+    """A new contact; with `queue_code` it is written as already waiting there (the caller
+    enqueues it in the same transaction, and `mark_queued` then has nothing left to write)."""
     if channel not in ContactChannel.values:
         raise BusinessRuleError(_("Unknown channel."), code="channel_unknown")
+    now = at or timezone.now()
     return Contact.objects.create(
         channel=channel,
         direction=direction,
@@ -63,8 +67,9 @@ def open_contact(
         display_name=display_name.strip()[:100],
         customer=customer or identify_customer(identity),
         subject=subject.strip()[:200],
-        created_at=at or timezone.now(),
+        created_at=now,
         resume_token=secrets.token_urlsafe(24),
+        **({"status": ContactStatus.QUEUED, "queue_code": queue_code, "offered_at": now} if queue_code else {}),
     )
 
 
@@ -209,6 +214,8 @@ def mark_customer_seen(contact_id: int, at: dt.datetime | None = None) -> bool:
 
 
 def mark_queued(contact: Contact, queue_code: str, at: dt.datetime) -> None:
+    if contact.queue_code == queue_code and contact.status == ContactStatus.QUEUED and contact.offered_at:
+        return  # opened as waiting here (`open_contact(queue_code=...)`): nothing to write
     contact.queue_code = queue_code
     contact.status = ContactStatus.QUEUED
     if contact.offered_at is None:
