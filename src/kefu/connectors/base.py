@@ -17,7 +17,7 @@ services, so every channel behaves the same.
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from typing import Any, ClassVar
 
 from django.utils import timezone
@@ -51,6 +51,12 @@ class Inbound:
 
     def payload(self) -> dict[str, Any]:
         return asdict(self)
+
+    @classmethod
+    def from_payload(cls, payload: dict[str, Any]) -> Inbound:
+        """The delivery an adapter stored (`payload()`), rebuilt to deliver it again (a retried dead letter)."""
+        known = {field.name for field in fields(cls)}
+        return cls(**{name: value for name, value in payload.items() if name in known})
 
 
 @dataclass(frozen=True)

@@ -4,7 +4,6 @@ the provider id, so a redelivered message is stored and processed once."""
 
 from __future__ import annotations
 
-from dataclasses import fields
 from typing import ClassVar
 
 from django.conf import settings
@@ -80,8 +79,7 @@ ADAPTERS: dict[str, ImAdapter] = {"webhook": WebhookAdapter(), "wechat": WechatA
 def reprocess(item: InboundItem) -> None:
     """A dead IM message delivered again to its platform's adapter (the dead-letter list's retry)."""
     platform = next(a for a in ADAPTERS.values() if a.provider == item.provider)
-    known = {field.name for field in fields(Inbound)}  # the payload is `Inbound.payload()`
-    platform.deliver(Inbound(**{name: value for name, value in item.payload.items() if name in known}))
+    platform.deliver(Inbound.from_payload(item.payload))
 
 
 def adapter_of(contact: Contact) -> ImAdapter:

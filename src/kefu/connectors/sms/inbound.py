@@ -13,7 +13,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, ClassVar
 
 from django.conf import settings
@@ -34,14 +34,6 @@ from kefu.routing import queries as routing_queries
 from kefu.routing.models import Queue
 
 FINISHED = (ContactStatus.WRAP_UP, ContactStatus.ENDED, ContactStatus.ABANDONED)
-INBOUND_FIELDS = frozenset(f.name for f in fields(Inbound))
-
-
-def inbound_from_payload(payload: dict[str, Any]) -> Inbound:
-    """The delivery an adapter stored (`Inbound.payload()`), rebuilt to deliver it again."""
-    return Inbound(**{name: value for name, value in payload.items() if name in INBOUND_FIELDS})
-
-
 SUBJECT_LENGTH = 50
 
 
@@ -100,9 +92,9 @@ def reprocess(item: InboundItem) -> None:
     """A dead SMS delivered again to its gateway's adapter (the dead-letter list's retry)."""
     gateway = next(a for a in ADAPTERS.values() if a.provider == item.provider)
     if "keyword" in item.payload:
-        keywords.reprocess(item, inbound_from_payload(item.payload))
+        keywords.reprocess(item, Inbound.from_payload(item.payload))
         return
-    gateway.deliver(inbound_from_payload(item.payload))
+    gateway.deliver(Inbound.from_payload(item.payload))
 
 
 def adapter() -> SmsAdapter:
