@@ -53,7 +53,7 @@ _OFFER = """
         RETURNING id
     )
     SELECT entry.id, entry.contact_id, entry.channel, entry.queue_code, entry.queue_name, entry.offer_expires_at,
-           agent.agent_id, agent.status = 'ready' AS became_busy,
+           agent.agent_id,
            contact.customer_id, contact.display_name, contact.identity, contact.subject,
            customer.name, customer.tier
     FROM entry
@@ -97,10 +97,6 @@ _CHOOSE_FOR_ENTRY = """
     ),"""
 ROUTE_ENTRY = _CHOOSE_FOR_ENTRY + _OFFER
 
-# Waiting entries looked at per queue (in queue order): more than other routers hold locked
-# at once, so SKIP LOCKED still finds the most important free one.
-HEAD_OF_QUEUE = 10
-
 _CHOOSE_FOR_AGENT = """
     WITH agent AS (
         SELECT s.id, s.agent_id, s.status, s.since, s.text_load
@@ -121,7 +117,9 @@ _CHOOSE_FOR_AGENT = """
               AND (agent.text_load = 0 OR e.channel <> 'voice')
               AND NOT COALESCE(e.declined_by, '[]'::jsonb) @> to_jsonb(agent.agent_id)
             ORDER BY e.priority DESC, e.enqueued_at, e.id
-            LIMIT 10  -- HEAD_OF_QUEUE
+            -- more entries per queue than other routers hold locked at once, so SKIP LOCKED still
+            -- finds the most important free one; a literal: a bound LIMIT spoils the generic plan
+            LIMIT 10
         ) head
         WHERE k.agent_id = %(agent)s
     ),
@@ -149,7 +147,6 @@ class Offer:
     queue_name: str
     expires_at: dt.datetime
     agent_id: int
-    became_busy: bool
     customer_id: int | None
     display_name: str
     identity: str
@@ -178,7 +175,7 @@ def available() -> bool:
 
 
 PREPARE_ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepares what is executed this often, or with prepare=True
-_generic_plans: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
+_prepared_connections: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 
 
 def _run(statement: str, params: dict[str, Any]) -> Offer | None:
@@ -190,11 +187,11 @@ def _run(statement: str, params: dict[str, Any]) -> Offer | None:
     # on the client, which are never prepared, so neither setting touches them; behind such a
     # pooler set KEFU_ROUTING_PREPARED=0.
     with psycopg.Cursor(raw) as cursor:
-        if raw not in _generic_plans:
+        if raw not in _prepared_connections:
             if settings.KEFU_ROUTING_PREPARED:
                 raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
                 cursor.execute("SET plan_cache_mode = force_generic_plan")
-            _generic_plans.add(raw)
+            _prepared_connections.add(raw)
         cursor.execute(statement, params, prepare=settings.KEFU_ROUTING_PREPARED)
         row = cursor.fetchone()
     return Offer(*row) if row else None
