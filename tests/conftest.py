@@ -26,13 +26,19 @@ def _fast_password_hashing(settings):  # type: ignore[no-untyped-def]
 
 @pytest.fixture(autouse=True)
 def _fresh_process_caches():  # type: ignore[no-untyped-def]
-    """Message texts and channel accounts are cached per process; a test's rolled-back rows
-    must not leak into the next test."""
+    """Message texts, channel accounts, configuration snapshots and order numbers are kept per
+    process; a test's rolled-back rows must not leak into the next test."""
+    from kefu.core.snapshots import forget_all
+    from kefu.messaging import services
     from kefu.messaging.channel_accounts import forget_channel_accounts
     from kefu.messaging.services import clear_template_cache
+    from kefu.tickets.services.orders import forget_reserved_numbers
 
     clear_template_cache()
     forget_channel_accounts()
+    services._delivery_asked_for[0] = 0.0  # the delivery task asked for went with the rollback
+    forget_all()
+    forget_reserved_numbers()
 
 
 @dataclass

@@ -1,7 +1,7 @@
 """The `kefu` command: demo, serve, worker, migrate, seed — and any Django management command.
 
 kefu demo                 migrate, load demo data, serve web + WebSocket + worker on :8000
-kefu serve [--host H] [--port P]
+kefu serve [--host H] [--port P] [--workers N]
 kefu worker               run background tasks (SLA scans, notifications, ...)
 kefu migrate              apply database migrations
 kefu seed [--customers N] load the demo operator (safe to re-run)
@@ -29,11 +29,21 @@ def _django(argv: Sequence[str]) -> None:
     execute_from_command_line(["kefu", *argv])
 
 
-def _serve(host: str, port: int) -> int:
+def _serve(host: str, port: int, workers: int) -> int:
+    """uvicorn with uvloop and httptools: pages, the REST API and the WebSockets of one node.
+
+    Django has no lifespan protocol (off). `--workers N` runs N processes on one port; the
+    proxy's X-Forwarded-* headers are trusted from 127.0.0.1 (KEFU_FORWARDED_ALLOW_IPS)."""
     print(f"Kefu is serving on http://{host}:{port}/  (Ctrl+C stops)", flush=True)
-    return subprocess.call(
-        [sys.executable, "-m", "daphne", "-b", host, "-p", str(port), "--proxy-headers", "kefu.config.asgi:application"]
-    )
+    command = [
+        sys.executable, "-m", "uvicorn", "kefu.config.asgi:application",
+        "--host", host, "--port", str(port), "--lifespan", "off", "--no-access-log",
+        "--proxy-headers", "--forwarded-allow-ips", os.environ.get("KEFU_FORWARDED_ALLOW_IPS", "127.0.0.1"),
+        "--log-level", os.environ.get("KEFU_SERVER_LOG_LEVEL", "warning"),
+    ]  # fmt: skip
+    if workers > 1:
+        command += ["--workers", str(workers)]
+    return subprocess.call(command)
 
 
 def _worker() -> subprocess.Popen[bytes]:
@@ -53,13 +63,16 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.add_argument("--host", default=os.environ.get("KEFU_HOST", "127.0.0.1"))
         parser.add_argument("--port", type=int, default=int(os.environ.get("KEFU_PORT", "8000")))
         parser.add_argument("--no-worker", action="store_true", help="do not start the task worker")
+        parser.add_argument(
+            "--workers", type=int, default=int(os.environ.get("KEFU_SERVER_WORKERS", "1")), help="server processes"
+        )
         options = parser.parse_args(rest)
         if command == "demo":
             _django(["migrate", "--no-input", "-v", "1"])
             _django(["seed"])
         worker = None if options.no_worker or command == "serve" else _worker()
         try:
-            return _serve(options.host, options.port)
+            return _serve(options.host, options.port, options.workers)
         finally:
             if worker is not None:
                 worker.send_signal(signal.SIGTERM)

@@ -16,10 +16,10 @@ from kefu.api.schemas import ErrorOut
 from kefu.core.errors import BusinessRuleError
 from kefu.customers.models import Subscription
 from kefu.customers.queries import customer_for_user_or_404
-from kefu.tickets import services
+from kefu.tickets import config, services
 from kefu.tickets.attachments import attach_file
 from kefu.tickets.choices import Channel
-from kefu.tickets.models import OrderType, WorkOrder
+from kefu.tickets.models import WorkOrder
 from kefu.tickets.queries import VIEWS, order_for_user_or_404, saved_view, timeline
 
 router = Router(tags=["work orders"])
@@ -168,7 +168,7 @@ def create(request: HttpRequest, body: OrderIn) -> Any:
     """Open a work order; it is dispatched at once unless payment or a person must come first."""
     user = _user(request)
     ensure_permissions(user, ("tickets.add_workorder",))
-    order_type = OrderType.objects.filter(code=body.order_type, is_active=True).first()
+    order_type = config.active_type(body.order_type)
     if order_type is None:
         raise BusinessRuleError(f"Unknown order type {body.order_type!r}.", code="type_unknown")
     customer = customer_for_user_or_404(user, body.customer_id) if body.customer_id else None

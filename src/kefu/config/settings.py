@@ -121,6 +121,10 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    # Sessions read from the shared cache, written through to the database: every request
+    # of every node reads its session, and a sign-out reaches all nodes at once. (Without a
+    # shared cache each process would keep its own copy, so sessions stay in the database.)
+    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
     # redis-py's default 5 s socket timeout equals channels_redis's 5 s blocking pop, which
     # closes busy consumers' sockets; give the socket more room than the pop.
     CHANNEL_LAYERS = {
@@ -143,7 +147,7 @@ TASKS = {
 AUTH_USER_MODEL = "accounts.User"
 AUTHENTICATION_BACKENDS = [
     "axes.backends.AxesStandaloneBackend",
-    "django.contrib.auth.backends.ModelBackend",
+    "kefu.accounts.backends.StaffBackend",
 ]
 PASSWORD_HASHERS = [
     "django.contrib.auth.hashers.Argon2PasswordHasher",

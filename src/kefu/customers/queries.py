@@ -6,9 +6,11 @@ or branch filter can later be added here in one place (ARCHITECTURE §5).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
+from django.db import connection
 from django.db.models import Prefetch, Q, QuerySet
 from django.http import Http404
 
@@ -40,6 +42,25 @@ def customer_for_user_or_404(user: User, customer_id: int) -> Customer:
         return customers_visible_to(user).select_related("service_area", "vip_manager").get(pk=customer_id)
     except Customer.DoesNotExist as error:
         raise Http404("No such customer") from error
+
+
+def primary_contact(customer: Customer) -> tuple[str, str]:
+    """The customer's primary (else first) number and address, "" when none, in one query
+    (every work order and callback opened for a customer starts from them)."""
+    with connection.cursor() as cursor:
+        cursor.execute(_primary_contact_sql(), [customer.pk, customer.pk])
+        number, address = cursor.fetchone()
+    return number or "", address or ""
+
+
+@functools.cache
+def _primary_contact_sql() -> str:
+    numbers = connection.ops.quote_name(ContactNumber._meta.db_table)
+    addresses = connection.ops.quote_name(Address._meta.db_table)
+    return (
+        f"SELECT (SELECT number FROM {numbers} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1), "  # noqa: S608 - the models' own tables
+        f"(SELECT text FROM {addresses} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1)"
+    )
 
 
 def can_see_personal_data(user: User) -> bool:

@@ -121,7 +121,7 @@ class OrderSequence(models.Model):
 class WorkOrder(models.Model):
     """A work order (工单): a fault, complaint, business request ... from creation to closure."""
 
-    number = models.CharField(_("order number"), max_length=20, unique=True)
+    number = models.CharField(_("order number"), max_length=20)
     order_type = models.ForeignKey(OrderType, verbose_name=_("type"), on_delete=models.PROTECT, related_name="orders")
     category = models.CharField(_("category"), max_length=20, choices=Category.choices)
     status = models.CharField(_("status"), max_length=16, choices=Status.choices, default=Status.NEW)
@@ -137,6 +137,7 @@ class WorkOrder(models.Model):
         null=True,
         blank=True,
         on_delete=models.PROTECT,
+        db_index=False,  # the composite indexes below start with it
         related_name="work_orders",
     )
     subscription = models.ForeignKey(
@@ -171,6 +172,7 @@ class WorkOrder(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,  # the composite indexes below start with it
         related_name="work_orders",
     )
     assignee = models.ForeignKey(
@@ -179,6 +181,7 @@ class WorkOrder(models.Model):
         null=True,
         blank=True,
         on_delete=models.SET_NULL,
+        db_index=False,  # the composite indexes below start with it
         related_name="assigned_orders",
     )
     created_by = models.ForeignKey(
@@ -265,6 +268,9 @@ class WorkOrder(models.Model):
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             models.Index(fields=["customer", "category", "created_at"], name="order_customer_idx"),
         ]
+        # A constraint, not `unique=True`: PostgreSQL would get a second, LIKE-capable index on
+        # the number too, and nothing searches numbers by prefix. Every index costs each new order.
+        constraints = [models.UniqueConstraint(fields=["number"], name="order_number_unique")]
         permissions = [
             ("dispatch_workorder", _("Dispatch and re-dispatch work orders")),
             ("work_workorder", _("Accept and complete work orders assigned to the team")),
@@ -283,7 +289,13 @@ class WorkOrder(models.Model):
 class OrderEvent(models.Model):
     """One thing that happened to an order (工单轨迹): immutable, in order, with who/when/why."""
 
-    order = models.ForeignKey(WorkOrder, verbose_name=_("order"), on_delete=models.CASCADE, related_name="events")
+    order = models.ForeignKey(
+        WorkOrder,
+        verbose_name=_("order"),
+        on_delete=models.CASCADE,
+        related_name="events",
+        db_index=False,  # order_event_order_at_idx starts with it
+    )
     at = models.DateTimeField(_("at"))
     actor = models.ForeignKey(
         settings.AUTH_USER_MODEL,

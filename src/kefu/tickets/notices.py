@@ -12,6 +12,7 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.urls import reverse
 
+from kefu.accounts import directory
 from kefu.accounts.choices import Role
 from kefu.accounts.models import ServiceArea
 from kefu.messaging.models import Channel
@@ -68,11 +69,7 @@ def order_context(order: WorkOrder, **extra: Any) -> dict[str, Any]:
 
 def area_manager_of(area: ServiceArea | None) -> Any:
     """The nearest manager up the area tree (片区经理, else the district's, else the city's)."""
-    while area is not None:
-        if area.manager_id:
-            return area.manager
-        area = area.parent
-    return None
+    return directory.area_manager(area.pk if area is not None else None)
 
 
 def senior_staff(order: WorkOrder) -> list[Any]:

@@ -3,8 +3,13 @@ least-loaded member on duty."""
 
 from __future__ import annotations
 
-from django.db.models import Count, F
+import functools
+from typing import Any
 
+from django.contrib.auth.models import Group
+from django.db import connection
+
+from kefu.accounts import directory
 from kefu.accounts.choices import Role, TeamKind
 from kefu.accounts.models import ServiceArea, Team, User
 from kefu.tickets.choices import OPEN_STATUSES
@@ -16,53 +21,47 @@ WORKER_ROLES = {
 }
 
 
-def _ancestor_paths(area: ServiceArea) -> list[str]:
-    """ "/NJ/NJ-GL/NJ-GL-01/" → ["/NJ/", "/NJ/NJ-GL/", "/NJ/NJ-GL/NJ-GL-01/"]."""
-    parts = [part for part in area.path.split("/") if part]
-    return ["/" + "/".join(parts[: i + 1]) + "/" for i in range(len(parts))]
-
-
 def choose_team(order_type: OrderType, area: ServiceArea | None) -> Team | None:
     """The team of the right kind serving the order's area most closely; else a catch-all team."""
     kind = TeamKind.FIELD if order_type.handled_by == OrderType.TeamKind.FIELD else TeamKind.BACK_OFFICE
-    teams = Team.objects.filter(kind=kind)
-    if area is not None:
-        paths = _ancestor_paths(area)
-        # One query: the serving teams with the path they serve (a team once per matching area).
-        serving = list(teams.filter(areas__path__in=paths).annotate(served_path=F("areas__path")))
-        if serving:
-            return max(serving, key=lambda team: (len(team.served_path), -team.pk))
-    return teams.filter(areas__isnull=True).order_by("code").first()
+    return directory.team_serving(kind, area.path if area is not None else None)
 
 
 def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -> User | None:
-    """The member on duty with the fewest open orders; those covering the area come first.
+    """The member on duty with the fewest open orders; those covering the area come first,
+    ties to the lowest id.
 
-    Three small queries: the ids of the members on duty with the areas they cover, their open
-    orders counted on the (assignee, status) index (ties to the lowest id), the chosen one."""
+    One statement, written out because it runs for every new order: the members on duty in
+    the right role, each with their open orders counted on the (assignee, status) index and
+    whether one of their areas is the order's area or above it."""
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
-    rows = (
-        User.objects.filter(team=team, is_active=True, is_on_duty=True, groups__name__in=roles)
-        .order_by()
-        .values_list("pk", "areas__path")
+    paths = directory.ancestor_paths(area.path) if area is not None else [""]
+    return next(
+        iter(User.objects.raw(_worker_sql(len(roles), len(paths)), [*roles, team.pk, *paths, *OPEN_STATUSES])), None
     )
-    members: set[int] = set()
-    covering: set[int] = set()
-    paths = set(_ancestor_paths(area)) if area is not None else set()
-    for member_id, covered_path in rows:
-        members.add(member_id)
-        if covered_path in paths:
-            covering.add(member_id)
-    candidates = covering or members
-    if not candidates:
-        return None
-    loads = dict(
-        WorkOrder.objects.filter(assignee_id__in=candidates, status__in=OPEN_STATUSES)
-        .order_by()
-        .values_list("assignee_id")
-        .annotate(load=Count("*"))  # COUNT(*): an index-only scan of (assignee, status)
-    )
-    return User.objects.get(pk=min(candidates, key=lambda pk: (loads.get(pk, 0), pk)))
+
+
+@functools.cache
+def _worker_sql(roles: int, paths: int) -> str:
+    def table(model: Any) -> str:
+        return str(connection.ops.quote_name(model._meta.db_table))
+
+    def marks(count: int) -> str:
+        return ", ".join(["%s"] * count)
+
+    user, member, group = table(User), table(User.groups.through), table(Group)
+    covers, area, order = table(User.areas.through), table(ServiceArea), table(WorkOrder)
+    return f"""
+        SELECT u.* FROM {user} u
+        WHERE EXISTS (SELECT 1 FROM {member} m JOIN {group} g ON g.id = m.group_id
+                      WHERE m.user_id = u.id AND g.name IN ({marks(roles)}))
+          AND u.team_id = %s AND u.is_active AND u.is_on_duty
+        ORDER BY EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
+                         WHERE c.user_id = u.id AND a.path IN ({marks(paths)})) DESC,
+                 (SELECT COUNT(*) FROM {order} o WHERE o.assignee_id = u.id
+                  AND o.status IN ({marks(len(OPEN_STATUSES))})),
+                 u.id
+        LIMIT 1"""  # noqa: S608 - the models' own table names
 
 
 def auto_route(order: WorkOrder) -> tuple[Team | None, User | None]:

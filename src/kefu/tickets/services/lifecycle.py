@@ -166,6 +166,34 @@ def available_actions(actor: Any, order: WorkOrder) -> list[Action]:
     return allowed
 
 
+def event_for(
+    order: WorkOrder,
+    *,
+    actor: Any,
+    kind: str,
+    from_status: str = "",
+    to_status: str = "",
+    reason: str = "",
+    channel: str = Channel.DESK,
+    data: dict[str, Any] | None = None,
+    at: dt.datetime | None = None,
+) -> OrderEvent:
+    """An event of the order's history, not yet saved (`record_event` saves one)."""
+    is_person = actor is not None and getattr(actor, "is_authenticated", False)
+    return OrderEvent(
+        order=order,
+        at=at or timezone.now(),
+        actor=actor if is_person else None,
+        actor_label=str(actor) if is_person else "system",
+        kind=kind,
+        from_status=from_status,
+        to_status=to_status,
+        reason=reason,
+        channel=channel,
+        data=data or {},
+    )
+
+
 def record_event(
     order: WorkOrder,
     *,
@@ -178,19 +206,19 @@ def record_event(
     data: dict[str, Any] | None = None,
     at: dt.datetime | None = None,
 ) -> OrderEvent:
-    is_person = actor is not None and getattr(actor, "is_authenticated", False)
-    return OrderEvent.objects.create(
-        order=order,
-        at=at or timezone.now(),
-        actor=actor if is_person else None,
-        actor_label=str(actor) if is_person else "system",
+    event = event_for(
+        order,
+        actor=actor,
         kind=kind,
         from_status=from_status,
         to_status=to_status,
         reason=reason,
         channel=channel,
-        data=data or {},
+        data=data,
+        at=at,
     )
+    event.save(force_insert=True)
+    return event
 
 
 def move(

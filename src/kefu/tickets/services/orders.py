@@ -7,6 +7,7 @@ the order in one transaction, and leaves an event in the order's history.
 from __future__ import annotations
 
 import datetime as dt
+import threading
 from typing import Any
 
 from django.db import connection, transaction
@@ -17,7 +18,9 @@ from kefu.contacts.models import Contact
 from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.customers.models import Customer, Subscription
 from kefu.customers.phones import normalise_phone
-from kefu.tickets import notices
+from kefu.customers.queries import primary_contact
+from kefu.messaging import services as outbox
+from kefu.tickets import config, notices
 from kefu.tickets.choices import (
     OPEN_STATUSES,
     Category,
@@ -31,30 +34,64 @@ from kefu.tickets.choices import (
 from kefu.tickets.models import OrderEvent, OrderSequence, OrderType, WorkOrder
 from kefu.tickets.services import dispatch as routing
 from kefu.tickets.services import sla
-from kefu.tickets.services.lifecycle import ACTIONS, check_action, ensure_can_work, move, record_event
+from kefu.tickets.services.lifecycle import (
+    ACTIONS,
+    Action,
+    check_action,
+    ensure_can_work,
+    event_for,
+    move,
+    record_event,
+)
 
 
 def _now() -> dt.datetime:
     return timezone.now()
 
 
-def next_order_number(at: dt.datetime) -> str:
-    """GD + local date + 6-digit sequence of the day: GD20261122000123.
+# Each process takes the day's numbers in blocks: one statement on the day's counter row per
+# NUMBER_BLOCK orders instead of one per order. Numbers stay unique and readable; orders from
+# several processes are not numbered in creation order, and a process that stops leaves the
+# rest of its block unused (a gap, as a failed creation leaves one).
+NUMBER_BLOCK = 20
+_numbers_lock = threading.Lock()
+_numbers: dict[dt.date, list[int]] = {}  # day -> [next, last] of this process's block
 
-    One statement creates the day's counter or bumps it and returns the new value. The row
-    stays locked until the surrounding transaction ends, so `create_order` takes its number
-    in a transaction of its own (see there): every order of the day goes through this row.
-    """
+
+def next_order_number(at: dt.datetime) -> str:
+    """GD + local date + 6-digit sequence of the day: GD20261122000123."""
     day = timezone.localtime(at).date()
+    with _numbers_lock:
+        block = _numbers.get(day)
+        if block is None or block[0] > block[1]:
+            last = _reserve_numbers(day, NUMBER_BLOCK)
+            block = _numbers[day] = [last - NUMBER_BLOCK + 1, last]
+            for other in [d for d in _numbers if d < day]:
+                del _numbers[other]
+        number = block[0]
+        block[0] += 1
+    return f"GD{day:%Y%m%d}{number:06d}"
+
+
+def forget_reserved_numbers() -> None:
+    """Drop this process's unused numbers (tests: the counter rows went with a rollback)."""
+    with _numbers_lock:
+        _numbers.clear()
+
+
+def _reserve_numbers(day: dt.date, count: int) -> int:
+    """Bump the day's counter by `count` (creating it) and return its new last value.
+
+    The row stays locked until the surrounding transaction ends, so `create_order` takes its
+    number in a transaction of its own (see there), unless the caller holds one open."""
     table = connection.ops.quote_name(OrderSequence._meta.db_table)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"INSERT INTO {table} (day, last) VALUES (%s, 1) "  # noqa: S608 - our own table name
-            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + 1 RETURNING last",
-            [connection.ops.adapt_datefield_value(day)],
+            f"INSERT INTO {table} (day, last) VALUES (%s, %s) "  # noqa: S608 - our own table name
+            f"ON CONFLICT (day) DO UPDATE SET last = {table}.last + %s RETURNING last",
+            [connection.ops.adapt_datefield_value(day), count, count],
         )
-        last = cursor.fetchone()[0]
-    return f"GD{day:%Y%m%d}{last:06d}"
+        return int(cursor.fetchone()[0])
 
 
 def clean_fields(order_type: OrderType, values: dict[str, Any]) -> dict[str, Any]:
@@ -130,7 +167,7 @@ def create_order(
         raise NotAllowed(_("Your role may not open work orders."))
     if not order_type.is_active:
         raise BusinessRuleError(_("This order type is no longer in use."), code="type_inactive")
-    if order_type.subtypes.filter(is_active=True).exists():
+    if config.has_active_subtypes(order_type):
         raise BusinessRuleError(_("Choose a subtype of %(type)s.") % {"type": order_type.name}, code="subtype_required")
     if not title.strip():
         raise BusinessRuleError(_("A work order needs a title."), code="title_required")
@@ -190,12 +227,11 @@ def _create_order(
     source_contact: Contact | None,
     number: str,
 ) -> WorkOrder:
-    if not phone and customer is not None:
-        phone = customer.numbers.order_by("-is_primary", "id").values_list("number", flat=True).first() or ""
-    if not address and customer is not None:
-        address = (subscription.address.text if subscription and subscription.address else None) or (
-            customer.addresses.order_by("-is_primary", "id").values_list("text", flat=True).first() or ""
-        )
+    if customer is not None and (not phone or not address):
+        primary_phone, primary_address = primary_contact(customer)
+        phone = phone or primary_phone
+        if not address:
+            address = (subscription.address.text if subscription and subscription.address else "") or primary_address
     area = customer.service_area if customer is not None else None
     if subscription is not None and subscription.address and subscription.address.service_area:
         area = subscription.address.service_area
@@ -224,39 +260,40 @@ def _create_order(
     )
     _detect_complaint_flags(order)
     sla.apply_policy(order, now)
-    order.save()
-    record_event(
-        order,
-        actor=actor,
-        kind=EventKind.CREATED,
-        to_status=Status.NEW,
-        channel=channel,
-        at=now,
-        data={
-            "type": order_type.code,
-            "priority": order.priority,
-            "repeat_complaint": order.is_repeat_complaint,
-            "secondary_complaint": order.is_secondary_complaint,
-        },
-    )
-    notices.sms_customer(order, "order_created_customer", "created")
+    events = [
+        event_for(
+            order,
+            actor=actor,
+            kind=EventKind.CREATED,
+            to_status=Status.NEW,
+            channel=channel,
+            at=now,
+            data={
+                "type": order_type.code,
+                "priority": order.priority,
+                "repeat_complaint": order.is_repeat_complaint,
+                "secondary_complaint": order.is_secondary_complaint,
+            },
+        )
+    ]
+    team = worker = None
     if auto_dispatch and not awaits_payment(order):
         team, worker = routing.auto_route(order)
+    if team is not None:
+        # Dispatched before it is first written: one INSERT of the order, one of its events.
+        dispatched = _assign(order, team=team, assignee=worker, actor=None, reason="", at=now, channel=Channel.SYSTEM)
+        events += [dispatched] if dispatched is not None else []
+        sla.apply_policy(order, now, reuse_policy=True)  # the team's calendar is known now
+    with outbox.batch():  # the notices in one INSERT, with the order's transaction
+        order.save(force_insert=True)
+        OrderEvent.objects.bulk_create(events)
+        notices.sms_customer(order, "order_created_customer", "created")
         if team is not None:
-            _dispatch(
-                order,
-                actor=None,
-                team=team,
-                assignee=worker,
-                reason="",
-                at=now,
-                channel=Channel.SYSTEM,
-                policy_is_fresh=True,
-            )
-    if order.priority == Priority.URGENT and order.category == Category.FAULT:
-        people = notices.senior_staff(order)
-        notices.notify_staff(order, "order_urgent", people, "urgent")
-        notices.sms_staff(order, "order_urgent", people, "urgent")
+            _notify_dispatched(order)
+        if order.priority == Priority.URGENT and order.category == Category.FAULT:
+            people = notices.senior_staff(order)
+            notices.notify_staff(order, "order_urgent", people, "urgent")
+            notices.sms_staff(order, "order_urgent", people, "urgent")
     return order
 
 
@@ -284,24 +321,54 @@ def _dispatch(
             % {"number": order.number, "fee": order.fee},
             code="awaiting_payment",
         )
-    order.team, order.assignee = team, assignee
-    order.dispatched_at = at
-    order.dispatch_count += 1
+    event = _assign(
+        order, team=team, assignee=assignee, actor=actor, reason=reason, at=at, channel=channel, action=action
+    )
     if order.sla_policy_id is None or order.dispatch_count == 1:
         # The team's calendar is known only now: deadlines follow it from the creation time.
         sla.apply_policy(order, order.created_at, reuse_policy=policy_is_fresh)
-    move(
+    order.save()
+    if event is not None:
+        event.save(force_insert=True)
+    _notify_dispatched(order)
+
+
+def _assign(
+    order: WorkOrder,
+    *,
+    team: Any,
+    assignee: Any,
+    actor: Any,
+    reason: str,
+    at: dt.datetime,
+    channel: str,
+    action: Action | None = None,
+) -> OrderEvent | None:
+    """Put the order in the team's (and person's) hands; returns its transition event, unsaved."""
+    action = action or ACTIONS["dispatch"]
+    order.team, order.assignee = team, assignee
+    order.dispatched_at = at
+    order.dispatch_count += 1
+    before = order.status
+    if action.target is None:
+        return None
+    order.status = action.target
+    return event_for(
         order,
-        action,
         actor=actor,
+        kind=EventKind.TRANSITION,
+        from_status=before,
+        to_status=action.target,
         reason=reason,
         channel=channel,
         at=at,
-        data={"team": team.name if team else "", "assignee": str(assignee) if assignee else ""},
+        data={"action": action.code, "team": team.name if team else "", "assignee": str(assignee) if assignee else ""},
     )
-    order.save()
+
+
+def _notify_dispatched(order: WorkOrder) -> None:
     key = f"dispatch{order.dispatch_count}"
-    notices.notify_staff(order, "order_assigned", [assignee], key)
+    notices.notify_staff(order, "order_assigned", [order.assignee], key)
     notices.sms_staff(order, "order_dispatched_manager", [notices.area_manager_of(order.service_area)], key)
 
 

@@ -12,11 +12,10 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
-from django.db.models import Q
 
 from kefu.core.calendar import WorkingTime, load_working_time
 from kefu.messaging import services as outbox
-from kefu.tickets import notices
+from kefu.tickets import config, notices
 from kefu.tickets.choices import OPEN_STATUSES, Channel, EventKind
 from kefu.tickets.models import OrderEvent, SlaPolicy, WorkOrder
 
@@ -26,12 +25,15 @@ def policy_for(order: WorkOrder) -> SlaPolicy | None:
     order_type = order.order_type
     type_ids = [order_type.pk] + ([order_type.parent_id] if order_type.parent_id else [])
     tier = order.customer.tier if order.customer else ""
-    candidates = SlaPolicy.objects.filter(
-        Q(order_type_id__in=type_ids) | Q(order_type__isnull=True),
-        Q(category=order.category) | Q(category=""),
-        Q(priority=order.priority) | Q(priority=""),
-        Q(tier=tier) | Q(tier=""),
-    )
+    priority, category = order.priority, order.category
+    candidates = [
+        policy
+        for policy in config.policies.get()
+        if (policy.order_type_id is None or policy.order_type_id in type_ids)
+        and policy.category in (category, "")
+        and policy.priority in (priority, "")
+        and policy.tier in (tier, "")
+    ]
 
     def specificity(policy: SlaPolicy) -> tuple[int, int]:
         score = 0
