@@ -247,7 +247,7 @@ def free_port() -> int:
 
 
 def start_servers(count: int, env: dict[str, str], log_dir: Path) -> list[tuple[subprocess.Popen[bytes], int]]:
-    """`kefu serve` (daphne, the real ASGI app) on `count` free ports; waits until they answer."""
+    """`kefu serve` (uvicorn, the real ASGI app) on `count` free ports; waits until they answer."""
     log_dir.mkdir(parents=True, exist_ok=True)
     servers = []
     for index in range(count):

@@ -5,7 +5,7 @@
 
 Uses (creates, migrates, loads) the PostgreSQL database `kefu_bench_desk`: `--agents` agents
 with the web chat skill, ready, up to three chats each, and a chat queue. Starts one
-`kefu serve` (daphne, the real ASGI application) with REDIS_URL set (`--redis-url`, the
+`kefu serve` (uvicorn, the real ASGI application) with REDIS_URL set (`--redis-url`, the
 channels_redis layer crosses processes), signs every agent in with a Django session made in
 bulk (SessionStore encoding, one INSERT), and opens one desk socket per agent
 (`/ws/desk/`, session cookie and Origin header as a browser sends them) from one asyncio
@@ -235,7 +235,7 @@ def main(argv: list[str] | None = None) -> int:
     all_connected = opened["connected"] == len(cookies) and closing["open_at_end"] == len(cookies)
     p95 = timings.get("p95_ms", float("inf"))
     passed = all_connected and not lost and p95 < TARGET_P95_MS
-    print(f"\ndesk WebSockets: 1 node (kefu serve / daphne), channel layer redis; {len(cookies):,} agents signed in")
+    print(f"\ndesk WebSockets: 1 node (kefu serve / uvicorn), channel layer redis; {len(cookies):,} agents signed in")
     print(f"sockets: {opened['connected']:,} connected in {opened['connect_seconds']:.1f} s, "
           f"{closing['open_at_end']:,} still open at the end; failures: {closing['failures'] or 'none'}")  # fmt: skip
     print(f"chats enqueued {len(sent):,}, offered {len(offered):,}, offers received {len(latencies):,}, "
@@ -251,7 +251,7 @@ def main(argv: list[str] | None = None) -> int:
         {
             **common.environment(),
             "setup": {
-                "server": "1 x kefu serve (daphne), REDIS_URL set",
+                "server": "1 x kefu serve (uvicorn), REDIS_URL set",
                 "agents": len(cookies),
                 "rate_per_s": options.rate,
                 "duration_s": options.duration,

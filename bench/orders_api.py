@@ -5,7 +5,8 @@
 
 Uses (creates, migrates, loads with COPY) the PostgreSQL database `kefu_bench_orders`, shared
 with orders_overdue_list.py and sla_scan.py. Starts `--servers` processes of `kefu serve`
-(daphne, the real ASGI application, as production runs it; a psycopg connection pool per
+(uvicorn, the real ASGI application, as production runs it, with REDIS_URL for the shared
+cache and sessions; a psycopg connection pool per
 process, `--db-connections`) on free ports, and drives them from one light asyncio client:
 `--connections` keep-alive HTTP/1.1 connections spread over the servers, each signed in
 as one of the hotline agents with a session cookie and sending the CSRF token header, each
@@ -154,9 +155,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--orders", type=int, default=1_000_000, help="work orders in the database")
     parser.add_argument("--open", type=int, default=200_000, help="how many of them are open")
     parser.add_argument("--customers", type=int, default=200_000)
-    parser.add_argument("--servers", type=int, default=4, help="kefu serve (daphne) processes")
+    parser.add_argument("--servers", type=int, default=4, help="kefu serve (uvicorn) processes")
     parser.add_argument("--connections", type=int, default=24, help="concurrent client connections in all")
     parser.add_argument("--duration", type=float, default=30.0, help="seconds of timed load")
+    parser.add_argument("--redis-url", default="redis://127.0.0.1:6379/5", help="the servers' REDIS_URL")
     parser.add_argument("--warmup", type=float, default=5.0, help="seconds of load before timing")
     parser.add_argument(
         "--db-connections",
@@ -207,7 +209,12 @@ def main(argv: list[str] | None = None) -> int:
     # Persistent connections (KEFU_DB_CONN_MAX_AGE) are not for ASGI: Django runs each request's
     # sync code in a thread of its own, so each request would leave a connection open.
     server_url = options.database_url + ("?pool=true" if options.db_connections == "pool" else "")
-    env = {"KEFU_DB_CONN_MAX_AGE": "0", "KEFU_LOG_LEVEL": "WARNING", "DATABASE_URL": server_url}
+    env = {
+        "KEFU_DB_CONN_MAX_AGE": "0",
+        "KEFU_LOG_LEVEL": "WARNING",
+        "DATABASE_URL": server_url,
+        "REDIS_URL": options.redis_url,  # shared cache: sessions read from it, as on a production node
+    }
     servers = common.start_servers(options.servers, env, common.RESULTS / "logs" / "orders_api")
     ports = [port for _process, port in servers]
     try:
@@ -239,7 +246,7 @@ def main(argv: list[str] | None = None) -> int:
     passed = per_second >= TARGET_ORDERS_PER_SECOND and not outcome["errors"]
     print(f"\norder creation through the API on {connection.vendor}: {data['orders']:,} orders "
           f"({data['open']:,} open) in the database")  # fmt: skip
-    print(f"servers: {options.servers} x kefu serve (daphne), database connections {options.db_connections}; client: {options.connections} keep-alive connections, "
+    print(f"servers: {options.servers} x kefu serve (uvicorn), database connections {options.db_connections}; client: {options.connections} keep-alive connections, "
           f"closed loop; {options.warmup:.0f} s warm-up, {options.duration:.0f} s timed")  # fmt: skip
     print(common.TIMING_HEADER)
     print(common.timing_row("POST /api/v1/orders", timings))
@@ -262,7 +269,7 @@ def main(argv: list[str] | None = None) -> int:
             "data": data,
             "setup": {
                 "servers": options.servers,
-                "server": "kefu serve (daphne)",
+                "server": "kefu serve (uvicorn), REDIS_URL set",
                 "db_connections": options.db_connections,
                 "connections": options.connections,
                 "warmup_s": options.warmup,

@@ -131,3 +131,17 @@ def test_one_delivery_task_per_transaction_however_many_messages(template, monke
         assert enqueued == []
     assert enqueued == [1]
     assert OutboundMessage.objects.filter(status="queued").count() == 5
+
+
+@pytest.mark.django_db(transaction=True)
+def test_deliveries_asked_for_together_share_one_task_run_after_them(template):
+    from django_tasks_db.models import DBTaskResult
+
+    services.register_default_template("hello", "in_app", "", "工单{{ number }}")
+    for number in range(3):
+        with transaction.atomic():
+            services.queue_message(channel="sms", template_code="hello", context={"number": number}, address="1")
+
+    tasks = list(DBTaskResult.objects.filter(task_path__endswith="deliver_outbox"))
+    assert len(tasks) in (1, 2)  # 2 only when the three commits straddle a quarter second
+    assert all(task.run_after is not None and task.run_after >= task.enqueued_at for task in tasks)

@@ -4,12 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from kefu.accounts.choices import Role
+from kefu.accounts.choices import Role, TeamKind
 from kefu.messaging.models import OutboundMessage
 from kefu.tickets import services
 from kefu.tickets.choices import Status
 from kefu.tickets.models import OrderType
-from tests.factories import CustomerFactory, UserFactory
+from tests.factories import CustomerFactory, TeamFactory, UserFactory
 
 FIELDS = {"symptom": "无信号"}
 
@@ -148,3 +148,27 @@ def test_second_dispatcher_persona_can_be_area_manager(alice, zhang, back_office
 
     order.refresh_from_db()
     assert order.assignee == back_office.ed
+
+
+@pytest.mark.django_db
+def test_a_new_team_for_an_area_takes_its_orders_from_the_next_one(alice, zhang, back_office, charlie, areas):
+    assert _fault(alice, zhang).team == back_office.gulou_team
+    closer = TeamFactory(code="F-GL-01", name="鼓楼01装维班", kind=TeamKind.FIELD)
+    closer.areas.add(areas.gulou_01)
+    fiona = UserFactory(username="fiona", roles=[Role.FIELD_ENGINEER], team=closer, areas=[areas.gulou_01])
+
+    order = _fault(alice, zhang)
+
+    assert (order.team, order.assignee) == (closer, fiona)
+
+
+@pytest.mark.django_db
+def test_the_area_manager_named_in_the_admin_gets_the_next_sms(alice, zhang, back_office, areas):
+    mobile = "13905550123"
+    areas.gulou_01.manager = UserFactory(username="new_manager", mobile=mobile)
+    areas.gulou_01.save()
+
+    order = _fault(alice, zhang)
+
+    sms = OutboundMessage.objects.filter(subject_id=str(order.pk), template_code="order_dispatched_manager")
+    assert list(sms.values_list("address", flat=True)) == [mobile]

@@ -222,3 +222,33 @@ def test_hold_and_resume_record_the_reason(alice, zhang, dtv_fault, back_office,
     services.resume_order(actor=charlie, order=order)
     order.refresh_from_db()
     assert (order.status, order.paused_at) == (Status.IN_PROGRESS, None)
+
+
+@pytest.mark.django_db
+def test_processes_take_numbers_in_blocks_and_never_share_one(alice, zhang, dtv_fault):
+    import datetime as dt
+
+    from django.utils import timezone
+
+    from kefu.tickets.services import orders as order_services
+
+    day = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
+
+    def open_one() -> str:
+        return services.create_order(
+            actor=alice,
+            order_type=dtv_fault,
+            customer=zhang,
+            title="t",
+            fields=FAULT_FIELDS,
+            auto_dispatch=False,
+            at=day,
+        ).number
+
+    first_process = [open_one() for _ in range(3)]
+    order_services.forget_reserved_numbers()  # as a second process starts with no block
+    second_process = [open_one() for _ in range(2)]
+
+    block = order_services.NUMBER_BLOCK
+    assert first_process == [f"GD20261123{n:06d}" for n in (1, 2, 3)]
+    assert second_process == [f"GD20261123{n:06d}" for n in (block + 1, block + 2)]

@@ -120,7 +120,7 @@ DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # --- Cache, channel layer, tasks -------------------------------------------
 REDIS_URL = env_str("REDIS_URL", "")
 if REDIS_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+    CACHES = {"default": {"BACKEND": "kefu.core.cache.SharedRedisCache", "LOCATION": REDIS_URL}}
     # Sessions read from the shared cache, written through to the database: every request
     # of every node reads its session, and a sign-out reaches all nodes at once. (Without a
     # shared cache each process would keep its own copy, so sessions stay in the database.)

@@ -89,7 +89,7 @@ class Snapshot(Generic[T]):
             _note_change()
 
         for sender in senders:
-            uid = f"kefu.snapshots.{self.name}.{sender._meta.label}"
+            uid = f"kefu.snapshots.{self.name}.{id(self)}.{sender._meta.label}"
             if sender._meta.auto_created:  # an m2m through table
                 m2m_changed.connect(changed, sender=sender, weak=False, dispatch_uid=uid)
             else:
