@@ -80,3 +80,11 @@ def area_manager(area_id: int | None) -> User | None:
     if area_id is None:
         return None
     return managers.get().get(area_id)
+
+
+areas = Snapshot("service_areas", lambda: {area.pk: area for area in ServiceArea.objects.all()}).watch(ServiceArea)
+
+
+def service_area(area_id: int | None) -> ServiceArea | None:
+    """The area (shared, read-only) from the snapshot; None for None or an unknown id."""
+    return areas.get().get(area_id) if area_id is not None else None

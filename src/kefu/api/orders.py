@@ -15,7 +15,7 @@ from kefu.accounts.permissions import ensure_permissions
 from kefu.api.schemas import ErrorOut
 from kefu.core.errors import BusinessRuleError
 from kefu.customers.models import Subscription
-from kefu.customers.queries import customer_for_user_or_404
+from kefu.customers.queries import customer_to_work_for_or_404
 from kefu.tickets import config, services
 from kefu.tickets.attachments import attach_file
 from kefu.tickets.choices import Channel
@@ -171,7 +171,7 @@ def create(request: HttpRequest, body: OrderIn) -> Any:
     order_type = config.active_type(body.order_type)
     if order_type is None:
         raise BusinessRuleError(f"Unknown order type {body.order_type!r}.", code="type_unknown")
-    customer = customer_for_user_or_404(user, body.customer_id) if body.customer_id else None
+    customer = customer_to_work_for_or_404(user, body.customer_id) if body.customer_id else None
     subscription = (
         get_object_or_404(Subscription, pk=body.subscription_id, customer=customer) if body.subscription_id else None
     )

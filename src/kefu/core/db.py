@@ -18,6 +18,25 @@ def insert_unless_exists(instances: Sequence[models.Model], *, conflict: Sequenc
     exists (`where`: the predicate of a partial unique index, in SQL); returns the new ids, in
     order. A single instance that was inserted gets its id and is marked saved.
     """
+    return _insert(instances, conflict=conflict, where=where)
+
+
+def insert_rows(instances: Sequence[models.Model]) -> list[int]:
+    """Insert the unsaved `instances` (one model) in one statement; each gets its id and is
+    marked saved. Like `bulk_create` without its per-call query compilation, for the rows
+    a busy path writes every time (a new work order, its events, its notices). No signals."""
+    ids = _insert(instances)
+    if len(ids) != len(instances):  # pragma: no cover - the database inserted what it was given
+        raise RuntimeError(f"inserted {len(ids)} of {len(instances)} rows")
+    connection = transaction.get_connection()
+    for instance, new_id in zip(instances, ids, strict=True):
+        instance.pk = new_id
+        instance._state.adding = False
+        instance._state.db = connection.alias
+    return ids
+
+
+def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), where: str = "") -> list[int]:
     if not instances:
         return []
     model = type(instances[0])
@@ -31,11 +50,13 @@ def insert_unless_exists(instances: Sequence[models.Model], *, conflict: Sequenc
         for value in (field.get_db_prep_save(field.pre_save(instance, add=True), connection) for field in fields)
     ]
     row = f"({', '.join(['%s'] * len(fields))})"
-    target = ", ".join(quote(meta.get_field(name).column) for name in conflict)  # type: ignore[union-attr]
+    on_conflict = ""
+    if conflict:
+        target = ", ".join(quote(meta.get_field(name).column) for name in conflict)  # type: ignore[union-attr]
+        on_conflict = f"ON CONFLICT ({target}){f' WHERE {where}' if where else ''} DO NOTHING "
     sql = (
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - the model's own names
-        f"VALUES {', '.join([row] * len(instances))} "
-        f"ON CONFLICT ({target}){f' WHERE {where}' if where else ''} DO NOTHING RETURNING {quote(meta.pk.column)}"
+        f"VALUES {', '.join([row] * len(instances))} {on_conflict}RETURNING {quote(meta.pk.column)}"
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)

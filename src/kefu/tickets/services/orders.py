@@ -15,6 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.contacts.models import Contact
+from kefu.core.db import insert_rows
 from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.customers.models import Customer, Subscription
 from kefu.customers.phones import normalise_phone
@@ -285,8 +286,10 @@ def _create_order(
         events += [dispatched] if dispatched is not None else []
         sla.apply_policy(order, now, reuse_policy=True)  # the team's calendar is known now
     with outbox.batch():  # the notices in one INSERT, with the order's transaction
-        order.save(force_insert=True)
-        OrderEvent.objects.bulk_create(events)
+        insert_rows([order])
+        for event in events:
+            event.order = order  # now that it has its id
+        insert_rows(events)
         notices.sms_customer(order, "order_created_customer", "created")
         if team is not None:
             _notify_dispatched(order)
