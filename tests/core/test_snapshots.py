@@ -82,3 +82,28 @@ def test_ignored_fields_do_not_forget_it(loads: list[int]) -> None:
     person.save(update_fields=["is_on_duty"])
     snapshot.get()
     assert len(loads) == 2
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_commit_forgets_what_another_request_read_meanwhile(snapshot: Snapshot[list[str]]) -> None:
+    import threading
+
+    from django.db import connection
+
+    TeamFactory(code="A")
+    assert snapshot.get() == ["A"]
+    seen_elsewhere: list[list[str]] = []
+
+    def another_request() -> None:
+        try:
+            seen_elsewhere.append(snapshot.get())
+        finally:
+            connection.close()
+
+    with transaction.atomic():
+        TeamFactory(code="B")
+        elsewhere = threading.Thread(target=another_request)
+        elsewhere.start()
+        elsewhere.join()
+    assert seen_elsewhere == [["A"]]  # the old rows, read and kept by the other connection ...
+    assert snapshot.get() == ["A", "B"]  # ... until the commit forgot them

@@ -6,9 +6,10 @@ few times a month. A `Snapshot` loads such a table once and keeps it for `second
 
 - a save or delete through the ORM of one of the watched models (admin, seed, services)
   forgets it at once in this process; other processes see the change within `seconds`;
-- inside a transaction that changed a watched model nothing is cached or read from the copy,
-  so a rollback cannot leave rows behind that the database no longer has (the same rule as
-  the business calendar's days in `kefu.core.calendar`).
+- inside a transaction that changed a watched model nothing is cached or read from the copy
+  on that connection, so a rollback cannot leave rows behind that the database no longer
+  has; its commit forgets the copy again, in case another request read the old rows in
+  between (the business calendar's days in `kefu.core.calendar` follow a similar rule).
 
 Values handed out are shared between requests and threads: read them, never change them.
 """
@@ -20,13 +21,13 @@ import time
 from collections.abc import Callable, Iterable
 from typing import Any, Generic, TypeVar
 
-from django.db import connection, models
+from django.db import connection, models, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_migrate, post_save
 
 T = TypeVar("T")
 
 _all: list[Snapshot[Any]] = []
-_changed_in_transaction = False
+_CHANGED = "kefu_snapshots_changed"  # set on the database connection whose transaction changed one
 
 
 def forget_all(**_kwargs: object) -> None:
@@ -35,18 +36,27 @@ def forget_all(**_kwargs: object) -> None:
         snapshot.forget()
 
 
+def _after_commit() -> None:
+    setattr(connection, _CHANGED, False)
+    forget_all()  # and what other connections read in between, before this commit
+
+
 def _note_change() -> None:
-    global _changed_in_transaction
     if connection.in_atomic_block:
-        _changed_in_transaction = True
+        setattr(connection, _CHANGED, True)
+        transaction.on_commit(_after_commit)
 
 
 def _cacheable() -> bool:
-    global _changed_in_transaction
-    if _changed_in_transaction and not connection.in_atomic_block:
-        forget_all()  # the transaction that changed them is over (committed or not)
-        _changed_in_transaction = False
-    return not _changed_in_transaction
+    """False inside a transaction that changed a watched model (it must see its own rows, which
+    nobody else may see yet); only this connection is affected, other requests keep the copy."""
+    if not getattr(connection, _CHANGED, False):
+        return True
+    if connection.in_atomic_block:
+        return False
+    setattr(connection, _CHANGED, False)  # that transaction is over; it rolled back
+    forget_all()
+    return True
 
 
 class Snapshot(Generic[T]):
