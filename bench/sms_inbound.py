@@ -1,9 +1,10 @@
 """Inbound SMS through Kannel's MO callback: how many customers' SMS per second Kefu stores,
-turns into contacts and queues.
+turns into contacts and queues, and what each one costs in CPU and statements.
 
-    .venv/bin/python bench/sms_inbound.py                  # 3,000 SMS through the Django test client
-    .venv/bin/python bench/sms_inbound.py --via http       # the same against `kefu serve` processes
-    .venv/bin/python bench/sms_inbound.py --small          # 600 SMS: a smoke run
+    .venv/bin/python bench/sms_inbound.py                  # both ways below, 3,300 callbacks each
+    .venv/bin/python bench/sms_inbound.py --via client     # only in-process (the callback's own cost)
+    .venv/bin/python bench/sms_inbound.py --via http       # only against `kefu serve` processes
+    .venv/bin/python bench/sms_inbound.py --small          # 600 SMS each: a smoke run
 
 Uses (creates, migrates) the PostgreSQL database `kefu_bench_sms` and an "SMS" queue. Each run
 sends `--messages` MO callbacks exactly as smsbox's get-url makes them
@@ -13,14 +14,22 @@ contact and the next ones join it) plus `--repeats` of them sent again (Kannel r
 each must be a no-op). Every request goes through URL routing, the middleware, the secret
 check, store-first and processing, and commits.
 
-- `--via client` (default): Django's test client, no HTTP server and no network (what the
-  callback itself costs Kefu), in `--workers` forked processes, each sending its share one
-  request after another over its own database connection.
-- `--via http`: `--servers` `kefu serve` processes (daphne, the real ASGI app) on 127.0.0.1 and
-  `--concurrency` client threads with keep-alive connections, as smsbox's HTTP client would.
+- `--via client`: Django's test client, no HTTP server and no network (what the callback itself
+  costs Kefu), in `--workers` forked processes, each sending its share one request after another
+  over its own database connection. First, in this process, the statements per SMS are counted.
+- `--via http`: `--servers` `kefu serve` processes (uvicorn, the real ASGI app; a psycopg pool
+  each) on 127.0.0.1 and `--concurrency` client threads with keep-alive connections, as
+  smsbox's HTTP client would. Production-shaped: with 2 servers on the 2-core machine the
+  servers, PostgreSQL and this load generator (whose CPU is reported) share the cores.
+- `--via both` (default): one run each, with their own new numbers.
 
-Target: at least 300 SMS/s. Checks afterwards that every SMS was stored once, that repeats
-changed nothing and that each number has one contact. Exits 1 when either fails.
+Both use the Redis channel layer and cache (`--redis-url`; "" for the in-memory ones), as a node
+of a production site with more than one process must. CPU is reported per callback for Kefu
+(the client workers, or the servers) and for the PostgreSQL backends serving them.
+
+Target: at least 300 SMS/s, judged on the http run when there is one (how Kannel calls Kefu).
+Checks afterwards that every SMS was stored once, that repeats changed nothing and that each
+number has one contact. Exits 1 when either fails.
 """
 
 from __future__ import annotations
@@ -30,6 +39,8 @@ import http.client
 import multiprocessing
 import os
 import random
+import resource
+import socket
 import sys
 import threading
 import time
@@ -43,8 +54,10 @@ import _common as common
 
 TARGET_PER_SECOND = 300.0
 DB = "kefu_bench_sms"
+REDIS = "redis://127.0.0.1:6379/5"  # not the default 0: other programs on this Redis use that
 SECRET = "bench-callback-secret"  # noqa: S105 — the benchmark's own callback secret
 TEXTS = ("宽带断网了，麻烦尽快派人来修", "机顶盒一直黑屏", "光猫红灯在闪", "请问这个月话费多少", "好的谢谢")
+COUNTED = 300  # SMS whose statements are counted (--via client), before the timed run
 
 
 def prepare() -> Any:
@@ -56,7 +69,8 @@ def prepare() -> Any:
 
 
 def callbacks(numbers: int, messages: int, repeats: int, seed: int) -> tuple[list[str], list[str]]:
-    """The request paths smsbox would make: `messages` distinct SMS, then `repeats` of them again."""
+    """The request paths smsbox would make: `messages` distinct SMS from `numbers` new numbers,
+    then `repeats` of them again, shuffled in among the others' later part."""
     rng = random.Random(seed)
     prefix = f"19{rng.randrange(10, 99)}"
     senders = [f"{prefix}{index:07d}" for index in rng.sample(range(10_000_000), numbers)]
@@ -76,43 +90,70 @@ def callbacks(numbers: int, messages: int, repeats: int, seed: int) -> tuple[lis
             }
         )
         paths.append(f"/hooks/sms/kannel/{SECRET}/mo?{query}")
-    return paths, senders
+    return paths + rng.sample(paths, min(repeats, len(paths))), senders
 
 
-def run_client(paths: list[str]) -> list[float]:
-    """One after another through Django's test client, in this process."""
+def _backend_cpu_seconds(pids: list[int]) -> float:
+    """CPU of PostgreSQL backends (on this machine) so far."""
+    return common.server_cpu_seconds(pids)
+
+
+def _own_backend() -> int:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT pg_backend_pid()")
+        return int(cursor.fetchone()[0])
+
+
+def count_statements(paths: list[str]) -> float:
+    """Statements per callback, through the test client in this process (routing's prepared
+    statement, run on the raw connection after the commit, is not among them)."""
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    client = Client()
+    with CaptureQueriesContext(connection) as captured:
+        for path in paths:
+            response = client.get(path)
+            if response.status_code != 200:
+                raise SystemExit(f"{path} answered {response.status_code}: {response.content[:200]!r}")
+    return len(captured.captured_queries) / len(paths)
+
+
+def run_client(paths: list[str]) -> tuple[list[float], float, float]:
+    """One after another through Django's test client, in this process; returns the samples,
+    this process's CPU seconds and its database backend's."""
     from django.test import Client
 
     client = Client()
+    backend = [_own_backend()]
     samples = []
+    began, backend_began = time.process_time(), _backend_cpu_seconds(backend)
     for path in paths:
-        began = time.perf_counter()
+        sent = time.perf_counter()
         response = client.get(path)
-        samples.append((time.perf_counter() - began) * 1000)
+        samples.append((time.perf_counter() - sent) * 1000)
         if response.status_code != 200:
             raise SystemExit(f"{path} answered {response.status_code}: {response.content[:200]!r}")
-    return samples
+    return samples, time.process_time() - began, _backend_cpu_seconds(backend) - backend_began
 
 
-def run_clients(paths: list[str], workers: int) -> tuple[list[float], float]:
+def run_clients(paths: list[str], workers: int) -> tuple[list[float], float, float]:
     """`workers` forked copies of this process, each with its test client and database connection
-    (threads would share one interpreter lock); returns the samples and the CPU seconds used."""
+    (threads would share one interpreter lock); returns the samples and the CPU seconds used by
+    the workers and by their database backends."""
     from django.db import connections
 
     if workers <= 1:
-        began = time.process_time()
-        return run_client(paths), time.process_time() - began
+        return run_client(paths)
     connections.close_all()  # each child opens its own
     context = multiprocessing.get_context("fork")
     with context.Pool(workers) as pool:
-        results = pool.map(_child, [paths[index::workers] for index in range(workers)])
-    return [sample for samples, _cpu in results for sample in samples], sum(cpu for _samples, cpu in results)
-
-
-def _child(paths: list[str]) -> tuple[list[float], float]:
-    began = time.process_time()
-    samples = run_client(paths)
-    return samples, time.process_time() - began
+        results = pool.map(run_client, [paths[index::workers] for index in range(workers)])
+    samples = [sample for result in results for sample in result[0]]
+    return samples, sum(result[1] for result in results), sum(result[2] for result in results)
 
 
 def run_http(paths: list[str], ports: list[int], concurrency: int) -> list[float]:
@@ -146,6 +187,19 @@ def run_http(paths: list[str], ports: list[int], concurrency: int) -> list[float
     return samples
 
 
+def _database_backends(database: str) -> list[int]:
+    """The PostgreSQL backends connected to the bench database, other than this process's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
+            [database],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
 def check(senders: list[str], distinct: int) -> dict[str, int]:
     from kefu.contacts.models import Contact, InboundItem
 
@@ -160,81 +214,128 @@ def check(senders: list[str], distinct: int) -> dict[str, int]:
     }
 
 
+def measure(via: str, options: argparse.Namespace, seed: int) -> dict[str, Any]:
+    """One run: new numbers, the callbacks timed, the CPU they cost, and the check."""
+    from django.db import connection
+
+    paths, senders = callbacks(options.numbers, options.messages, options.repeats, seed)
+    shown = "client" if via == "client" else f"http, {options.servers} servers"
+    print(f"\n{len(paths):,} MO callbacks ({options.messages:,} SMS, {options.repeats:,} repeats) via {shown}")
+    result: dict[str, Any] = {"via": via}
+    if via == "client":
+        # The same mix at a tenth of the size, with numbers of its own, outside the timing.
+        scale = max(1, options.messages // COUNTED)
+        sample, _ = callbacks(max(1, options.numbers // scale), COUNTED, options.repeats // scale, seed + 1_000)
+        result["statements_per_callback"] = round(count_statements(sample), 2)
+        timed = paths
+        began = time.perf_counter()
+        samples, cpu_kefu, cpu_database = run_clients(timed, options.workers)
+        elapsed = time.perf_counter() - began
+        result.update(workers=options.workers, cpu_client_ms_per_callback=None)
+    else:
+        warm, timed = paths[: 20 * options.servers], paths[20 * options.servers :]
+        # Persistent connections (KEFU_DB_CONN_MAX_AGE) are not for ASGI: Django runs each
+        # request's sync code in a thread of its own; without the pool each request connects.
+        url = options.database_url + ("?pool=true" if options.db_connections == "pool" else "")
+        env = {"DATABASE_URL": url, "KEFU_SMS_CALLBACK_SECRET": SECRET, "KEFU_LOG_LEVEL": "WARNING"}
+        env |= {"KEFU_DB_CONN_MAX_AGE": "0", "REDIS_URL": options.redis_url}
+        servers = common.start_servers(options.servers, env, common.RESULTS / "sms_inbound-logs")
+        try:
+            ports = [port for _process, port in servers]
+            run_http(warm, ports, len(ports))  # pools open, code paths warm
+            backends = _database_backends(connection.settings_dict["NAME"])
+            pids = [process.pid for process, _port in servers]
+            cpu_before, database_before = common.server_cpu_seconds(pids), _backend_cpu_seconds(backends)
+            own_before = resource.getrusage(resource.RUSAGE_SELF)
+            began = time.perf_counter()
+            samples = run_http(timed, ports, options.concurrency)
+            elapsed = time.perf_counter() - began
+            own_after = resource.getrusage(resource.RUSAGE_SELF)
+            cpu_kefu = common.server_cpu_seconds(pids) - cpu_before
+            cpu_database = _backend_cpu_seconds(backends) - database_before
+        finally:
+            common.stop_servers(servers)
+        cpu_client = (own_after.ru_utime + own_after.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
+        result.update(
+            servers=options.servers,
+            concurrency=options.concurrency,
+            db_connections=options.db_connections,
+            cpu_client_ms_per_callback=round(cpu_client / len(timed) * 1000, 2),
+        )
+    counts = check(senders, options.messages)
+    result.update(
+        callbacks=len(timed),
+        seconds=round(elapsed, 2),
+        per_second=round(len(timed) / elapsed, 1),
+        cpu_kefu_ms_per_callback=round(cpu_kefu / len(timed) * 1000, 2),
+        cpu_database_ms_per_callback=round(cpu_database / len(timed) * 1000, 2),
+        timing=common.percentiles(samples),
+        counts=counts,
+        correct=counts["stored"] == counts["processed"] == counts["expected_stored"]
+        and counts["contacts"] == counts["expected_contacts"],
+        load_average=[round(x, 2) for x in os.getloadavg()],
+    )
+    print(common.TIMING_HEADER)
+    print(common.timing_row("mo_callback", result["timing"]))
+    print(f"{len(timed):,} callbacks in {elapsed:.1f} s: {result['per_second']:,.0f} SMS/s; CPU per callback: Kefu "
+          f"{result['cpu_kefu_ms_per_callback']:.2f} ms, PostgreSQL backends {result['cpu_database_ms_per_callback']:.2f} ms"
+          + (f", load generator {result['cpu_client_ms_per_callback']:.2f} ms" if via == "http" else "")
+          + (f"; {result['statements_per_callback']:.1f} statements each" if via == "client" else "")
+          + f" (load {result['load_average'][0]:.1f}, {os.cpu_count()} CPUs)")  # fmt: skip
+    print(f"stored {counts['stored']:,} (expected {counts['expected_stored']:,}), contacts {counts['contacts']:,} "
+          f"(expected {counts['expected_contacts']:,})")  # fmt: skip
+    return result
+
+
+def _redis_reachable(url: str) -> bool:
+    parts = urllib.parse.urlparse(url)
+    try:
+        with socket.create_connection((parts.hostname or "127.0.0.1", parts.port or 6379), timeout=1):
+            return True
+    except OSError:
+        return False
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--database-url", default=common.default_url(DB))
     parser.add_argument("--messages", type=int, default=3_000, help="distinct SMS")
     parser.add_argument("--numbers", type=int, default=1_000, help="customers sending them")
     parser.add_argument("--repeats", type=int, default=300, help="SMS sent a second time (Kannel retrying)")
-    parser.add_argument("--via", choices=("client", "http"), default="client")
+    parser.add_argument("--via", choices=("client", "http", "both"), default="both")
     parser.add_argument("--workers", type=int, default=4, help="client processes (--via client)")
-    parser.add_argument("--servers", type=int, default=4, help="kefu serve processes (--via http)")
-    parser.add_argument("--concurrency", type=int, default=16, help="client threads (--via http)")
+    parser.add_argument("--servers", type=int, default=2, help="kefu serve processes (--via http)")
+    parser.add_argument("--concurrency", type=int, default=8, help="client threads (--via http)")
+    parser.add_argument(
+        "--db-connections",
+        choices=("per-request", "pool"),
+        default="pool",
+        help="servers' database connections: a psycopg pool per server process, or Django's default",
+    )
+    parser.add_argument("--redis-url", default=REDIS, help='channel layer and cache; "" for the in-memory ones')
     parser.add_argument("--small", action="store_true", help="600 SMS from 200 numbers: a smoke run")
     parser.add_argument("--output", type=Path, default=None)
     options = parser.parse_args(argv)
     if options.small:
         options.messages, options.numbers, options.repeats = 600, 200, 60
+    if options.redis_url and not _redis_reachable(options.redis_url):
+        raise SystemExit(f"Redis at {options.redis_url} does not answer; start it or pass --redis-url ''")
     os.environ["KEFU_SMS_CALLBACK_SECRET"] = SECRET
     os.environ.setdefault("KEFU_LOG_LEVEL", "WARNING")
-    common.setup(options.database_url)
+    common.setup(options.database_url, redis_url=options.redis_url)
     prepare()
 
     seed = int(time.time())
-    paths, senders = callbacks(options.numbers, options.messages, options.repeats, seed)
-    rng = random.Random(seed + 1)
-    paths = paths + rng.sample(paths, min(options.repeats, len(paths)))
-    servers: list[Any] = []
-    cpu_seconds = 0.0
-    print(f"{len(paths):,} MO callbacks ({options.messages:,} SMS, {options.repeats:,} repeats) via {options.via}")
-    began = time.perf_counter()
-    try:
-        if options.via == "client":
-            samples, cpu_seconds = run_clients(paths, options.workers)
-        else:
-            env = {"DATABASE_URL": options.database_url, "KEFU_SMS_CALLBACK_SECRET": SECRET}
-            env["KEFU_LOG_LEVEL"] = "WARNING"
-            servers = common.start_servers(options.servers, env, common.RESULTS / "sms_inbound-logs")
-            began = time.perf_counter()
-            cpu_before = common.server_cpu_seconds([process.pid for process, _port in servers])
-            samples = run_http(paths, [port for _process, port in servers], options.concurrency)
-            cpu_seconds = common.server_cpu_seconds([process.pid for process, _port in servers]) - cpu_before
-    finally:
-        elapsed = time.perf_counter() - began
-        if servers:
-            common.stop_servers(servers)
-    rate = len(paths) / elapsed
-    counts = check(senders, options.messages)
-    correct = (
-        counts["stored"] == counts["processed"] == counts["expected_stored"]
-        and counts["contacts"] == counts["expected_contacts"]
-    )
-    timing = common.percentiles(samples)
-    print(common.TIMING_HEADER)
-    print(common.timing_row("mo_callback", timing))
-    cpu_per_callback = cpu_seconds / len(paths) * 1000
-    print(f"{len(paths):,} callbacks in {elapsed:.1f} s: {rate:,.0f} SMS/s; Kefu's CPU {cpu_per_callback:.1f} ms each "
-          f"({os.cpu_count()} CPUs)")  # fmt: skip
-    print(f"stored {counts['stored']:,} (expected {counts['expected_stored']:,}), contacts {counts['contacts']:,} "
-          f"(expected {counts['expected_contacts']:,})")  # fmt: skip
-    passed = rate >= TARGET_PER_SECOND and correct
-    print(common.verdict(f">= {TARGET_PER_SECOND:.0f} SMS/s, each stored once", passed, f"{rate:,.0f} SMS/s"))
+    ways = ["client", "http"] if options.via == "both" else [options.via]
+    runs = [measure(via, options, seed + index) for index, via in enumerate(ways)]
+    judged = runs[-1]  # the http run when there is one
+    passed = all(run["correct"] for run in runs) and judged["per_second"] >= TARGET_PER_SECOND
+    print()
+    print(common.verdict(f">= {TARGET_PER_SECOND:.0f} SMS/s via {judged['via']}, each stored once", passed,
+                         f"{judged['per_second']:,.0f} SMS/s"))  # fmt: skip
     common.write_results(
         "sms_inbound",
-        {
-            "via": options.via,
-            "workers": options.workers if options.via == "client" else 0,
-            "servers": options.servers if options.via == "http" else 0,
-            "cpu_ms_per_callback": round(cpu_per_callback, 2),
-            "concurrency": options.concurrency if options.via == "http" else 1,
-            "callbacks": len(paths),
-            "seconds": round(elapsed, 2),
-            "per_second": round(rate, 1),
-            "timing": timing,
-            "counts": counts,
-            "passed": passed,
-            **common.environment(),
-        },
+        {"runs": runs, "redis": bool(options.redis_url), "passed": passed, **common.environment()},
         options.output,
     )
     return common.fail_exit(passed)

@@ -44,11 +44,12 @@ class Contact(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="contacts",
+        db_index=False,  # contact_customer_time_idx leads with it
     )
     identity = models.CharField(_("from"), max_length=254, blank=True, help_text=_("Phone, email, chat or IM handle."))
     display_name = models.CharField(_("name given"), max_length=100, blank=True)
     subject = models.CharField(_("subject"), max_length=200, blank=True)
-    queue_code = models.CharField(_("queue"), max_length=32, blank=True, db_index=True)
+    queue_code = models.CharField(_("queue"), max_length=32, blank=True)
     agent = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         verbose_name=_("agent"),
@@ -56,6 +57,7 @@ class Contact(models.Model):
         blank=True,
         on_delete=models.SET_NULL,
         related_name="handled_contacts",
+        db_index=False,  # contact_agent_status_idx leads with it
     )
     created_at = models.DateTimeField(_("created"))
     offered_at = models.DateTimeField(_("entered queue"), null=True, blank=True)
@@ -77,7 +79,7 @@ class Contact(models.Model):
     rating = models.PositiveSmallIntegerField(_("customer rating (1–5)"), null=True, blank=True)
     rating_comment = models.CharField(_("rating comment"), max_length=300, blank=True)
     transfers = models.PositiveSmallIntegerField(_("transfers"), default=0)
-    resume_token = models.CharField(_("resume token"), max_length=64, blank=True, db_index=True)
+    resume_token = models.CharField(_("resume token"), max_length=64, blank=True)
     customer_seen_at = models.DateTimeField(
         _("customer last seen"),
         null=True,
@@ -89,8 +91,12 @@ class Contact(models.Model):
         verbose_name = _("contact")
         verbose_name_plural = _("contacts")
         ordering = ["-created_at", "-id"]
+        # Every new contact writes each of these: equality lookups only, so no LIKE (pattern ops)
+        # twins, and no foreign-key index that a composite one already leads with.
         indexes = [
             models.Index(fields=["customer", "-created_at"], name="contact_customer_time_idx"),
+            models.Index(fields=["queue_code"], name="contact_queue_code_idx"),
+            models.Index(fields=["resume_token"], name="contact_resume_token_idx"),
             models.Index(fields=["offered_at"], name="contact_offered_idx"),
             models.Index(fields=["agent", "status"], name="contact_agent_status_idx"),
             # SMS / IM / email: "the sender's open conversation on this channel" on every message.
@@ -129,7 +135,6 @@ class Message(models.Model):
         _("channel message id"),
         max_length=255,
         blank=True,
-        db_index=True,
         help_text=_("The id the channel gave the message, e.g. an email's Message-ID, for threading."),
     )
     client_id = models.CharField(
@@ -143,6 +148,8 @@ class Message(models.Model):
         verbose_name = _("message")
         verbose_name_plural = _("messages")
         ordering = ["created_at", "id"]
+        # threading (email In-Reply-To) looks it up by equality: one index, without a LIKE twin
+        indexes = [models.Index(fields=["external_id"], name="message_external_id_idx")]
         constraints = [
             models.UniqueConstraint(
                 fields=["contact", "client_id"], condition=~models.Q(client_id=""), name="message_client_id_once"

@@ -13,6 +13,7 @@
 
 from __future__ import annotations
 
+import copy
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
@@ -27,7 +28,9 @@ from kefu.connectors.sms.transport import sms_backend
 from kefu.contacts import services as contacts
 from kefu.contacts.choices import ContactChannel, ContactStatus, InboundStatus
 from kefu.contacts.models import Contact, InboundItem, Message
+from kefu.contacts.rows import RowQuery
 from kefu.core.errors import BusinessRuleError
+from kefu.core.snapshots import Snapshot
 from kefu.messaging.channel_accounts import channel_config
 from kefu.messaging.models import OutboundMessage
 from kefu.routing import queries as routing_queries
@@ -35,19 +38,40 @@ from kefu.routing.models import Queue
 
 FINISHED = (ContactStatus.WRAP_UP, ContactStatus.ENDED, ContactStatus.ABANDONED)
 SUBJECT_LENGTH = 50
+# The queues taking SMS, kept per process (`core.snapshots`): every new conversation needs one
+# and they rarely change. A save or delete of a queue here forgets them; other nodes see it
+# within this many seconds.
+QUEUE_CACHE_SECONDS = 10.0
+_sms_queues = Snapshot(
+    "sms_queues", lambda: routing_queries.queues_taking(ContactChannel.SMS), seconds=QUEUE_CACHE_SECONDS
+).watch(Queue)
 
 
 def sms_queue(gateway: str = "") -> Queue:
     """The queue new SMS conversations enter: the gateway account's (else KEFU_SMS_QUEUE), else the
     first queue taking SMS."""
     wanted = channel_config(gateway).queue_code if gateway in ("kannel", "smpp") else settings.KEFU_SMS_QUEUE
-    queues = routing_queries.queues_taking(ContactChannel.SMS)
-    for queue in queues:
-        if queue.code == wanted:
-            return queue
-    if queues:
-        return queues[0]
-    raise BusinessRuleError(_("No queue takes SMS."), code="no_sms_queue")
+    queues = _sms_queues.get()
+    chosen = next((queue for queue in queues if queue.code == wanted), queues[0] if queues else None)
+    if chosen is None:
+        raise BusinessRuleError(_("No queue takes SMS."), code="no_sms_queue")
+    return copy.copy(chosen)  # the cached instance is shared between requests: each gets its own
+
+
+# The number's newest SMS conversation that is not finished, along the index on (channel,
+# identity, created_at desc): read for every SMS, so written out once (`contacts.rows`).
+ONGOING = RowQuery(
+    Contact,
+    f"WHERE channel = %s AND identity = %s AND status NOT IN ({', '.join(['%s'] * len(FINISHED))}) "
+    "ORDER BY created_at DESC, id DESC LIMIT 1",
+)
+
+
+def ongoing_contact(identity: str) -> Contact | None:
+    """The conversation an SMS from `identity` joins, if one is open (what
+    `Contact.objects.filter(channel="sms", identity=identity).exclude(status__in=FINISHED)
+    .order_by("-created_at", "-id").first()` finds)."""
+    return ONGOING.first([ContactChannel.SMS, identity, *FINISHED])
 
 
 class SmsAdapter(ChannelAdapter):
@@ -58,12 +82,7 @@ class SmsAdapter(ChannelAdapter):
     gateway: ClassVar[str]
 
     def open_contact_for(self, inbound: Inbound) -> Contact:
-        ongoing = (
-            Contact.objects.filter(channel=ContactChannel.SMS, identity=inbound.identity)
-            .exclude(status__in=FINISHED)
-            .order_by("-id")
-            .first()
-        )
+        ongoing = ongoing_contact(inbound.identity)
         if ongoing is not None:
             return ongoing
         return self.start_contact(inbound, sms_queue(self.gateway))
