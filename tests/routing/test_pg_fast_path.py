@@ -140,3 +140,106 @@ def test_both_paths_take_the_same_decisions_and_write_the_same_rows(seed, monkey
     fast, fast_written = _play(moves, now, fast=True, monkeypatch=monkeypatch)
     assert fast == reference
     assert fast_written == written
+
+
+@pytest.mark.django_db
+def test_a_decision_changes_no_indexed_column_of_the_agent_state():
+    """A decision's UPDATE of the agent's state must stay a HOT update (no new index entries, no
+    bloat of the lookups by agent id the next decisions make): no index of routing_agentstate
+    may contain, or filter on, a column a decision or a state change writes."""
+    if connection.vendor != "postgresql":
+        pytest.skip("PostgreSQL's heap-only tuples")
+    with connection.cursor() as cursor:
+        cursor.execute(
+            """
+            SELECT i.indexrelid::regclass::text, a.attname
+            FROM pg_index i
+            JOIN pg_attribute a ON a.attrelid = i.indrelid
+            WHERE i.indrelid = 'routing_agentstate'::regclass
+              AND (a.attnum = ANY (i.indkey)
+                   OR pg_get_expr(i.indpred, i.indrelid) ~ ('\\m' || a.attname || '\\M')
+                   OR pg_get_expr(i.indexprs, i.indrelid) ~ ('\\m' || a.attname || '\\M'))
+            """
+        )
+        indexed = {(index, column) for index, column in cursor.fetchall()}
+        cursor.execute("SELECT reloptions FROM pg_class WHERE oid = 'routing_agentstate'::regclass")
+        options = cursor.fetchone()[0] or []
+    assert {column for _index, column in indexed} <= {"id", "agent_id"}, indexed
+    assert "fillfactor=50" in options
+
+
+@pytest.mark.django_db(transaction=True)
+def test_outside_a_transaction_a_decision_is_committed_before_its_offer_is_published(
+    chat_queue, skilled, alice, monkeypatch
+):
+    """enqueue routes on commit, outside any atomic block: there the decision statement is a
+    transaction of its own, committed when it returns, and the offer goes out after that."""
+    if connection.vendor != "postgresql":
+        pytest.skip("the decision statement is PostgreSQL's")
+    import psycopg
+
+    from kefu.core import events
+    from kefu.routing.choices import AgentStatus
+
+    acd.set_agent_status(alice, AgentStatus.READY)
+    params = connection.settings_dict
+    seen_when_published = []
+
+    def send(group: str, payload: dict) -> None:
+        if payload["type"] == "offer":
+            with psycopg.connect(
+                dbname=params["NAME"], user=params["USER"], password=params["PASSWORD"] or None,
+                host=params["HOST"], port=params["PORT"] or None,
+            ) as other:  # fmt: skip
+                row = other.execute(
+                    "SELECT state, offered_to_id FROM routing_queueentry WHERE id = %s", [payload["entry"]]
+                ).fetchone()
+            seen_when_published.append((group, row))
+
+    monkeypatch.setattr(events, "_send", send)
+    entry = acd.enqueue(contacts.open_contact(channel="chat", identity="c"), chat_queue)
+
+    assert seen_when_published == [(events.staff_group(alice.pk), ("offered", alice.pk))]
+    assert not connection.in_atomic_block
+    entry.refresh_from_db()
+    assert (entry.state, entry.offered_to_id) == ("offered", alice.pk)
+    with connection.cursor() as cursor:  # asynchronous was the decision's commit, not the session's
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db
+def test_inside_a_transaction_the_decision_leaves_its_commit_as_the_caller_set_it(chat_queue, skilled, alice):
+    if connection.vendor != "postgresql":
+        pytest.skip("the decision statement is PostgreSQL's")
+    from kefu.routing.choices import AgentStatus
+
+    acd.set_agent_status(alice, AgentStatus.READY)
+    entry = acd.enqueue(contacts.open_contact(channel="chat", identity="c"), chat_queue)
+    assert connection.in_atomic_block  # the test's transaction
+    assert acd.route_entry(entry.pk) == alice.pk
+    with connection.cursor() as cursor:
+        cursor.execute("SHOW synchronous_commit")
+        assert cursor.fetchone()[0] == "on"
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("fast", [False, True])
+def test_an_agent_who_finds_nothing_to_take_stays_ready_and_logs_no_state_change(
+    chat_queue, skilled, alice, fast, monkeypatch
+):
+    """route_for_agent with nothing waiting: no offer, no decision, no "ready → busy" row (the
+    statement once logged one whenever it found the agent but no entry)."""
+    if fast and connection.vendor != "postgresql":
+        pytest.skip("the decision statement is PostgreSQL's")
+    from kefu.routing.choices import AgentStatus
+
+    acd.set_agent_status(alice, AgentStatus.READY)
+    changes = AgentStateChange.objects.count()
+    monkeypatch.setattr(pg, "available", lambda: fast)
+
+    assert acd.route_for_agent(alice.pk, limit=1) == 0
+
+    assert AgentStateChange.objects.count() == changes
+    assert AgentState.objects.get(agent=alice).status == AgentStatus.READY
+    assert not RoutingDecision.objects.filter(kind="offered").exists()

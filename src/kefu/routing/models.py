@@ -72,8 +72,10 @@ class AgentState(models.Model):
             ("handle_contacts", _("Take contacts on the agent desktop")),
             ("supervise_agents", _("Watch queues and agents, force states, move waiting contacts")),
         ]
-        # PostgreSQL also has agent_free_order_idx for routing.pg (migration 0002).
-        indexes = [models.Index(fields=["status", "idle_since"], name="agent_ready_idle_idx")]
+        # No index on a column a routing decision changes (status, loads, idle_since): then the
+        # decision's UPDATE is a HOT update — no new entry in any index — and the table, with
+        # room left on each page (fillfactor, migration 0003), does not bloat under the ACD.
+        # The states of a whole floor are a few dozen pages; reads by status scan them.
 
     def __str__(self) -> str:
         return f"{self.agent}: {self.status}"

@@ -216,12 +216,14 @@ def offer_event(entry: QueueEntry) -> dict[str, Any]:
 def route_entry(entry_id: int) -> int | None:
     """Offer one waiting entry to the best free agent; returns the agent's id or None."""
     if pg.available():
-        with transaction.atomic():
-            offer = pg.route_entry(entry_id, _now())
-            if offer is None:
-                return None
-            _publish_offer(offer)
-            return offer.agent_id
+        # One statement, so no atomic block: outside one it is its own transaction (one round
+        # trip instead of BEGIN, the statement and COMMIT) and the offer is published at once,
+        # after its commit; inside one it is part of the caller's transaction, as before.
+        offer = pg.route_entry(entry_id, _now())
+        if offer is None:
+            return None
+        _publish_offer(offer)
+        return offer.agent_id
     return _route_entry_orm(entry_id)
 
 
@@ -257,11 +259,10 @@ def route_for_agent(agent_id: int, limit: int = 5) -> int:
     if pg.available():
         offered = 0
         for _attempt in range(limit):
-            with transaction.atomic():
-                offer = pg.route_for_agent(agent_id, _now())
-                if offer is None:
-                    return offered
-                _publish_offer(offer)
+            offer = pg.route_for_agent(agent_id, _now())  # a transaction of its own, see route_entry
+            if offer is None:
+                return offered
+            _publish_offer(offer)
             offered += 1
         return offered
     return _route_for_agent_orm(agent_id, limit)
