@@ -172,3 +172,20 @@ def test_the_area_manager_named_in_the_admin_gets_the_next_sms(alice, zhang, bac
 
     sms = OutboundMessage.objects.filter(subject_id=str(order.pk), template_code="order_dispatched_manager")
     assert list(sms.values_list("address", flat=True)) == [mobile]
+
+
+@pytest.mark.django_db
+def test_those_covering_the_area_come_first_else_the_least_loaded_of_the_team(alice, areas, back_office, charlie):
+    from tests.factories import ServiceAreaFactory
+
+    gulou_02 = ServiceAreaFactory(code="NJ-GL-02", name="鼓楼02片区", parent=areas.gulou)
+    fred = UserFactory(username="fred", roles=[Role.FIELD_ENGINEER], team=back_office.gulou_team, areas=[gulou_02])
+    for _ in range(3):  # fred is the busiest of the team ...
+        _fault(alice, CustomerFactory(service_area=gulou_02))
+    assert fred.assigned_orders.count() == 3
+
+    # ... but the only one covering 鼓楼02片区; nobody covers the district itself (鼓楼区)
+    # directly, so an order there goes to the least loaded of the whole team.
+    district_order = _fault(alice, CustomerFactory(service_area=areas.gulou))
+
+    assert district_order.assignee in (charlie, back_office.ed)

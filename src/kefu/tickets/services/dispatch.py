@@ -6,6 +6,8 @@ from __future__ import annotations
 import functools
 from typing import Any
 
+import psycopg
+from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 
@@ -32,34 +34,50 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
     ties to the lowest id.
 
     One statement, written out because it runs for every new order: the members on duty in
-    the right role, each with their open orders counted on the (assignee, status) index and
-    whether one of their areas is the order's area or above it."""
+    the right role, of those the ones whose areas include the order's area (else all), each
+    with their open orders counted on the (assignee, status) index. On PostgreSQL it is
+    prepared once per connection (planning it cost more than running it)."""
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
     paths = directory.ancestor_paths(area.path) if area is not None else [""]
-    return next(
-        iter(User.objects.raw(_worker_sql(len(roles), len(paths)), [*roles, team.pk, *paths, *OPEN_STATUSES])), None
-    )
+    sql = _worker_sql(len(roles), len(paths))
+    params = [*paths, team.pk, *roles, *OPEN_STATUSES]
+    if connection.vendor != "postgresql":
+        return next(iter(User.objects.raw(sql, params)), None)
+    connection.ensure_connection()
+    # Server-side binding, prepared once per connection; behind a transaction-mode pooler the
+    # same switch as the routing decision's turns preparing off (KEFU_ROUTING_PREPARED=0).
+    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
+        cursor.execute(sql, params, prepare=settings.KEFU_ROUTING_PREPARED)
+        row = cursor.fetchone()
+        names = [column.name for column in cursor.description or ()]
+    return User.from_db(connection.alias, names, list(row)) if row is not None else None
+
+
+def _table(model: Any) -> str:
+    return str(connection.ops.quote_name(model._meta.db_table))
 
 
 @functools.cache
 def _worker_sql(roles: int, paths: int) -> str:
-    def table(model: Any) -> str:
-        return str(connection.ops.quote_name(model._meta.db_table))
-
     def marks(count: int) -> str:
         return ", ".join(["%s"] * count)
 
-    user, member, group = table(User), table(User.groups.through), table(Group)
-    covers, area, order = table(User.areas.through), table(ServiceArea), table(WorkOrder)
+    user, member, group = _table(User), _table(User.groups.through), _table(Group)
+    covers, area, order = _table(User.areas.through), _table(ServiceArea), _table(WorkOrder)
     return f"""
-        SELECT u.* FROM {user} u
-        WHERE EXISTS (SELECT 1 FROM {member} m JOIN {group} g ON g.id = m.group_id
-                      WHERE m.user_id = u.id AND g.name IN ({marks(roles)}))
-          AND u.team_id = %s AND u.is_active AND u.is_on_duty
-        ORDER BY EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
-                         WHERE c.user_id = u.id AND a.path IN ({marks(paths)})) DESC,
-                 (SELECT COUNT(*) FROM {order} o WHERE o.assignee_id = u.id
-                  AND o.status IN ({marks(len(OPEN_STATUSES))})),
+        WITH members AS (
+            SELECT u.id, EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
+                                 WHERE c.user_id = u.id AND a.path IN ({marks(paths)})) AS covers
+            FROM {user} u
+            WHERE u.team_id = %s AND u.is_active AND u.is_on_duty
+              AND EXISTS (SELECT 1 FROM {member} m JOIN {group} g ON g.id = m.group_id
+                          WHERE m.user_id = u.id AND g.name IN ({marks(roles)}))
+        ), candidates AS (
+            SELECT id FROM members WHERE covers OR NOT EXISTS (SELECT 1 FROM members WHERE covers)
+        )
+        SELECT u.* FROM {user} u JOIN candidates k ON k.id = u.id
+        ORDER BY (SELECT COUNT(*) FROM {order} o
+                  WHERE o.assignee_id = u.id AND o.status IN ({marks(len(OPEN_STATUSES))})),
                  u.id
         LIMIT 1"""  # noqa: S608 - the models' own table names
 
