@@ -264,6 +264,12 @@ class WorkOrder(models.Model):
                 condition=models.Q(next_sla_check__isnull=False),
             ),
             models.Index(fields=["assignee", "status"], name="order_assignee_status_idx"),
+            # Automatic dispatch counts each candidate's open orders for every new order.
+            models.Index(
+                fields=["assignee"],
+                name="order_open_assignee_idx",
+                condition=models.Q(status__in=["new", "dispatched", "accepted", "in_progress", "pending", "returned"]),
+            ),
             models.Index(fields=["team", "status"], name="order_team_status_idx"),
             models.Index(fields=["status", "created_at"], name="order_status_created_idx"),
             models.Index(fields=["customer", "category", "created_at"], name="order_customer_idx"),

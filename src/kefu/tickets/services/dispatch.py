@@ -40,7 +40,7 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
     paths = directory.ancestor_paths(area.path) if area is not None else [""]
     sql = _worker_sql(len(roles), len(paths))
-    params = [*paths, team.pk, *roles, *OPEN_STATUSES]
+    params = [*paths, team.pk, *roles]
     if connection.vendor != "postgresql":
         return next(iter(User.objects.raw(sql, params)), None)
     connection.ensure_connection()
@@ -64,6 +64,9 @@ def _worker_sql(roles: int, paths: int) -> str:
 
     user, member, group = _table(User), _table(User.groups.through), _table(Group)
     covers, area, order = _table(User.areas.through), _table(ServiceArea), _table(WorkOrder)
+    # Written into the statement, not bound: a prepared (generic) plan can then use the partial
+    # index of open orders by assignee, whose predicate is this list (the code's own constants).
+    open_statuses = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES) if status.isidentifier())
     return f"""
         WITH members AS (
             SELECT u.id, EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
@@ -77,7 +80,7 @@ def _worker_sql(roles: int, paths: int) -> str:
         )
         SELECT u.* FROM {user} u JOIN candidates k ON k.id = u.id
         ORDER BY (SELECT COUNT(*) FROM {order} o
-                  WHERE o.assignee_id = u.id AND o.status IN ({marks(len(OPEN_STATUSES))})),
+                  WHERE o.assignee_id = u.id AND o.status IN ({open_statuses})),
                  u.id
         LIMIT 1"""  # noqa: S608 - the models' own table names
 
