@@ -199,6 +199,11 @@ def main(argv: list[str] | None = None) -> int:
             "DELETE FROM tickets_orderevent WHERE order_id IN (SELECT id FROM tickets_workorder WHERE channel = 'api')"
         )
         cursor.execute("DELETE FROM tickets_workorder WHERE channel = 'api'")
+        # Each run inserts and then deletes thousands of rows; a production server's autovacuum
+        # would clean up behind it (this machine's has autovacuum off), so do it here: the
+        # indexes a new order goes into are otherwise full of dead entries from earlier runs.
+        for table in ("tickets_workorder", "tickets_orderevent", "messaging_outboundmessage"):
+            cursor.execute(f"VACUUM ANALYZE {table}")
     marks = {
         "order": WorkOrder.objects.aggregate(m=Max("id"))["m"] or 0,
         "event": OrderEvent.objects.aggregate(m=Max("id"))["m"] or 0,
