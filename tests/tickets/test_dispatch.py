@@ -189,3 +189,46 @@ def test_those_covering_the_area_come_first_else_the_least_loaded_of_the_team(al
     district_order = _fault(alice, CustomerFactory(service_area=areas.gulou))
 
     assert district_order.assignee in (charlie, back_office.ed)
+
+
+def _loads_match_the_orders() -> dict[int, int]:
+    from django.db.models import Count
+
+    from kefu.tickets.choices import OPEN_STATUSES
+    from kefu.tickets.models import WorkerLoad, WorkOrder
+
+    counted = dict(
+        WorkOrder.objects.filter(status__in=OPEN_STATUSES, assignee__isnull=False)
+        .values_list("assignee")
+        .annotate(n=Count("*"))
+    )
+    kept = {load.user_id: load.open_orders for load in WorkerLoad.objects.all() if load.open_orders}
+    assert kept == counted
+    return kept
+
+
+@pytest.mark.django_db
+def test_the_open_orders_each_person_holds_follow_every_change(alice, zhang, gina, back_office, charlie, sara):
+    from kefu.tickets.choices import OPEN_STATUSES
+    from kefu.tickets.models import WorkOrder
+
+    first, second, third = (_fault(alice, zhang) for _ in range(3))
+    assert _loads_match_the_orders() == {charlie.pk: 2, back_office.ed.pk: 1}
+
+    services.dispatch_order(actor=gina, order=first, assignee=back_office.ed, reason="改派")  # reassigned
+    services.accept_order(actor=back_office.ed, order=first)  # open to open: no change
+    assert _loads_match_the_orders() == {charlie.pk: 1, back_office.ed.pk: 2}
+
+    services.resolve_order(actor=back_office.ed, order=first, resolution="已修复")  # no longer open
+    services.cancel_order(actor=sara, order=second, reason="客户撤销")
+    assert _loads_match_the_orders() == {charlie.pk: 1}
+
+    reopened = services.reopen_order(actor=sara, order=WorkOrder.objects.get(pk=first.pk), reason="又坏了")
+    assert reopened.status in OPEN_STATUSES  # open again, back with whoever holds it now
+    expected = {charlie.pk: 1}
+    if reopened.assignee_id is not None:
+        expected[reopened.assignee_id] = expected.get(reopened.assignee_id, 0) + 1
+    assert _loads_match_the_orders() == expected
+    WorkOrder.objects.filter(pk=third.pk).update(assignee=None)  # written around the services
+    WorkOrder.objects.filter(pk=first.pk).delete()
+    assert _loads_match_the_orders() == {}

@@ -14,8 +14,7 @@ from django.db import connection
 from kefu.accounts import directory
 from kefu.accounts.choices import Role, TeamKind
 from kefu.accounts.models import ServiceArea, Team, User
-from kefu.tickets.choices import OPEN_STATUSES
-from kefu.tickets.models import OrderType, WorkOrder
+from kefu.tickets.models import OrderType, WorkerLoad, WorkOrder
 
 WORKER_ROLES = {
     OrderType.TeamKind.FIELD: (Role.FIELD_ENGINEER,),
@@ -35,7 +34,7 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
 
     One statement, written out because it runs for every new order: the members on duty in
     the right role, of those the ones whose areas include the order's area (else all), each
-    with their open orders counted on the (assignee, status) index. On PostgreSQL it is
+    with the open orders they hold (`WorkerLoad`, kept by triggers). On PostgreSQL it is
     prepared once per connection (planning it cost more than running it)."""
     roles = WORKER_ROLES[OrderType.TeamKind(order_type.handled_by)]
     paths = directory.ancestor_paths(area.path) if area is not None else [""]
@@ -63,10 +62,7 @@ def _worker_sql(roles: int, paths: int) -> str:
         return ", ".join(["%s"] * count)
 
     user, member, group = _table(User), _table(User.groups.through), _table(Group)
-    covers, area, order = _table(User.areas.through), _table(ServiceArea), _table(WorkOrder)
-    # Written into the statement, not bound: a prepared (generic) plan can then use the partial
-    # index of open orders by assignee, whose predicate is this list (the code's own constants).
-    open_statuses = ", ".join(f"'{status}'" for status in sorted(OPEN_STATUSES) if status.isidentifier())
+    covers, area, load = _table(User.areas.through), _table(ServiceArea), _table(WorkerLoad)
     return f"""
         WITH members AS (
             SELECT u.id, EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
@@ -79,9 +75,8 @@ def _worker_sql(roles: int, paths: int) -> str:
             SELECT id FROM members WHERE covers OR NOT EXISTS (SELECT 1 FROM members WHERE covers)
         )
         SELECT u.* FROM {user} u JOIN candidates k ON k.id = u.id
-        ORDER BY (SELECT COUNT(*) FROM {order} o
-                  WHERE o.assignee_id = u.id AND o.status IN ({open_statuses})),
-                 u.id
+        LEFT JOIN {load} l ON l.user_id = u.id
+        ORDER BY COALESCE(l.open_orders, 0), u.id
         LIMIT 1"""  # noqa: S608 - the models' own table names
 
 
