@@ -2,8 +2,8 @@
 
 Every API call and page checks permissions, and the area scoping asks for the roles: Django
 reads the user's own permissions, the groups' permissions and (in `User.role_codes`) the
-group names in three queries. Here it is one, once per request (cached on the user object
-as Django does)."""
+group names in three queries. Here it is one, kept per process for a few seconds (see
+`_granted`) and on the user object for the request, as Django does."""
 
 from __future__ import annotations
 
@@ -17,6 +17,7 @@ from django.db import connection
 
 from kefu.accounts.choices import Role
 from kefu.accounts.models import User
+from kefu.core.snapshots import Snapshot
 
 
 class StaffBackend(ModelBackend):
@@ -26,15 +27,38 @@ class StaffBackend(ModelBackend):
         if not hasattr(user_obj, "_perm_cache"):
             if user_obj.is_superuser:
                 return super().get_all_permissions(user_obj, obj)
-            permissions: set[str] = set()
-            groups: set[str] = set()
-            with connection.cursor() as cursor:
-                cursor.execute(_permissions_sql(), [user_obj.pk, user_obj.pk, user_obj.pk])
-                for kind, name in cursor.fetchall():
-                    (permissions if kind == "p" else groups).add(name)
-            user_obj._perm_cache = permissions
-            user_obj._role_codes = groups & set(Role.values)
+            known = _granted.get()
+            found = known.get(user_obj.pk)
+            if found is None:
+                found = known[user_obj.pk] = _read_permissions(user_obj.pk)
+            user_obj._perm_cache, user_obj._role_codes = set(found[0]), set(found[1])
         return user_obj._perm_cache  # type: ignore[no-any-return]
+
+
+def _read_permissions(user_id: int) -> tuple[frozenset[str], frozenset[str]]:
+    permissions: set[str] = set()
+    groups: set[str] = set()
+    with connection.cursor() as cursor:
+        cursor.execute(_permissions_sql(), [user_id, user_id, user_id])
+        for kind, name in cursor.fetchall():
+            (permissions if kind == "p" else groups).add(name)
+    return frozenset(permissions), frozenset(groups & set(Role.values))
+
+
+# What each member of staff may do, per process: every request asks. A change of roles, of a
+# role's permissions or of a person's own permissions (admin, `kefu` commands) is seen at once
+# by the process that made it and within 10 s by the others; signing out a person or making
+# them inactive takes effect at once everywhere (the user row is read on every request).
+Granted = dict[int, tuple[frozenset[str], frozenset[str]]]  # user id -> (permissions, roles)
+
+
+def _nobody_yet() -> Granted:
+    return {}
+
+
+_granted: Snapshot[Granted] = Snapshot("staff_permissions", _nobody_yet, seconds=10.0).watch(
+    Group, Permission, Group.permissions.through, User.groups.through, User.user_permissions.through
+)
 
 
 @functools.cache
