@@ -10,6 +10,7 @@ import socket
 import subprocess
 import sys
 import time
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -31,6 +32,10 @@ print(session.session_key)
 """
 
 
+SECRET = "serve-test-secret"
+COUNT_ITEMS = "from kefu.contacts.models import InboundItem; print(InboundItem.objects.count())"
+
+
 def _free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -39,7 +44,7 @@ def _free_port() -> int:
 
 @pytest.fixture(scope="module")
 def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped-def]
-    env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path_factory.mktemp("serve"))}
+    env = {**os.environ, "KEFU_DATA_DIR": str(tmp_path_factory.mktemp("serve")), "KEFU_SMS_CALLBACK_SECRET": SECRET}
     env.pop("DATABASE_URL", None)  # its own SQLite file: the server is another process
     subprocess.run([KEFU, "migrate", "-v", "0"], env=env, check=True)  # noqa: S603 - our own command
     session = subprocess.run(  # noqa: S603 - our own command
@@ -56,20 +61,22 @@ def served(tmp_path_factory: pytest.TempPathFactory):  # type: ignore[no-untyped
             assert server.poll() is None, "kefu serve exited"
             assert time.monotonic() < deadline, "kefu serve did not start"
             time.sleep(0.1)
-    yield f"127.0.0.1:{port}", session
+    yield f"127.0.0.1:{port}", session, env
     os.killpg(server.pid, signal.SIGTERM)
     server.wait(timeout=15)
 
 
-def test_serves_the_sign_in_page_in_chinese(served: tuple[str, str]) -> None:
-    address, _session = served
+def test_serves_the_sign_in_page_in_chinese(served: tuple[str, str, dict[str, str]]) -> None:
+    address, _session, _env = served
     with urllib.request.urlopen(f"http://{address}/login/", timeout=10) as response:
         assert response.status == 200
         assert "登录" in response.read().decode()
 
 
-def test_the_desk_socket_greets_a_signed_in_agent_and_refuses_a_stranger(served: tuple[str, str]) -> None:
-    address, session = served
+def test_the_desk_socket_greets_a_signed_in_agent_and_refuses_a_stranger(
+    served: tuple[str, str, dict[str, str]],
+) -> None:
+    address, session, _env = served
     origin = {"Origin": f"http://{address}"}
 
     async def talk() -> tuple[dict[str, str], int]:
@@ -87,3 +94,23 @@ def test_the_desk_socket_greets_a_signed_in_agent_and_refuses_a_stranger(served:
     hello, refused_with = asyncio.run(talk())
     assert hello == {"type": "hello", "user": "serve_agent"}
     assert refused_with == 403
+
+
+def test_gateway_webhooks_go_through_their_own_lean_handler(served: tuple[str, str, dict[str, str]]) -> None:
+    address, _session, env = served
+    mo = "id=kannel-1&from=13812345678&to=10086&text=%E6%9F%A5%E8%AF%A2&charset=UTF-8&coding=0"
+
+    def call(secret: str) -> tuple[int, str]:
+        try:
+            with urllib.request.urlopen(f"http://{address}/hooks/sms/kannel/{secret}/mo?{mo}", timeout=10) as answer:
+                return answer.status, answer.read().decode()
+        except urllib.error.HTTPError as refused:
+            return refused.code, refused.read().decode()
+
+    assert call("wrong") == (403, "bad secret")
+    assert call(SECRET) == (200, "")
+    assert call(SECRET) == (200, "")  # Kannel retrying: stored once
+    stored = subprocess.run(  # noqa: S603 - our own command
+        [KEFU, "shell", "-c", COUNT_ITEMS], env=env, check=True, capture_output=True, text=True
+    ).stdout.split()[-1]
+    assert stored == "1"
