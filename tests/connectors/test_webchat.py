@@ -368,3 +368,13 @@ def test_chat_starts_are_limited_per_client_address(chat_queue: Queue, settings)
     assert refused["Access-Control-Allow-Origin"] == "*"
     assert elsewhere.status_code == 201
     assert Contact.objects.count() == 4
+
+
+@pytest.mark.django_db
+def test_a_chat_without_a_named_queue_enters_the_sites_chat_queue(chat_queue: Queue, broadband, settings) -> None:
+    Queue.objects.create(code="BB", name="宽带专席", channels=["chat", "voice"], skill=broadband)
+
+    assert transport.chat_queue() == chat_queue  # CHAT, though BB sorts first
+    assert transport.chat_queue("BB").code == "BB"  # the widget's data-queue wins
+    settings.KEFU_WEBCHAT_QUEUE = "NONE"
+    assert transport.chat_queue().code == "BB"  # no such queue: the first one taking chats

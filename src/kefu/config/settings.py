@@ -222,6 +222,9 @@ KEFU_SMS_MAX_PARTS = env_int("KEFU_SMS_MAX_PARTS", 10)  # longest agent reply, i
 # Websites that embed the chat widget and may open its socket, e.g. "https://www.example-telecom.cn"
 # or ".example-telecom.cn" (every subdomain); empty: the site's own hosts (ALLOWED_HOSTS).
 KEFU_CHAT_ALLOWED_ORIGINS = env_list("KEFU_CHAT_ALLOWED_ORIGINS", [])
+# The queue a chat enters when the widget names none (data-queue); when no queue has this
+# code, the first queue taking chats (by code).
+KEFU_WEBCHAT_QUEUE = env_str("KEFU_WEBCHAT_QUEUE", "CHAT")
 KEFU_CHAT_STARTS_PER_MINUTE = env_int("KEFU_CHAT_STARTS_PER_MINUTE", 5)  # anonymous chat starts per client address
 KEFU_CHAT_ABANDON_SECONDS = env_int("KEFU_CHAT_ABANDON_SECONDS", 180)
 KEFU_CHAT_IDLE_END_SECONDS = env_int("KEFU_CHAT_IDLE_END_SECONDS", 30 * 60)

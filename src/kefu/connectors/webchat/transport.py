@@ -38,12 +38,14 @@ MAX_CLIENT_ID_LENGTH = 64
 
 
 def chat_queue(code: str = "") -> Queue:
-    """The queue a new chat enters: the one named (by the widget or KEFU_WEBCHAT_QUEUE), else the first chat queue."""
-    wanted = code or str(getattr(settings, "KEFU_WEBCHAT_QUEUE", ""))
+    """The queue a new chat enters: the one the widget names (it must take chats); else the
+    site's chat queue (KEFU_WEBCHAT_QUEUE) when it takes chats; else the first chat queue."""
     queues = routing_queries.queues_taking(ContactChannel.CHAT)
-    for queue in queues:
-        if not wanted or queue.code == wanted:
-            return queue
+    preferred = [code] if code else [str(settings.KEFU_WEBCHAT_QUEUE), ""]
+    for wanted in preferred:
+        for queue in queues:
+            if not wanted or queue.code == wanted:
+                return queue
     raise BusinessRuleError(_("Online service is not available at the moment."), code="no_chat_queue")
 
 
