@@ -46,3 +46,13 @@ def test_primary_contact_prefers_the_primary_number_and_address(areas):
     number, address = primary_contact(zhang)
     assert number == "13800000002"
     assert address == "鼓楼区中山路1号"
+
+
+@pytest.mark.django_db
+def test_an_area_newer_than_the_snapshot_is_read_from_the_database(alice, zhang, monkeypatch):
+    from kefu.accounts import directory
+
+    monkeypatch.setattr(directory, "service_area", lambda area_id: None)  # another node made it
+    found = customer_to_work_for_or_404(alice, zhang.pk)
+    assert found.service_area_id == zhang.service_area_id
+    assert found.service_area == zhang.service_area

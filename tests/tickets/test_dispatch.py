@@ -232,3 +232,34 @@ def test_the_open_orders_each_person_holds_follow_every_change(alice, zhang, gin
     WorkOrder.objects.filter(pk=third.pk).update(assignee=None)  # written around the services
     WorkOrder.objects.filter(pk=first.pk).delete()
     assert _loads_match_the_orders() == {}
+
+
+@pytest.mark.django_db
+def test_a_person_holding_open_orders_can_still_be_deleted(alice, zhang, back_office, charlie):
+    from kefu.tickets.models import WorkerLoad, WorkOrder
+
+    order = _fault(alice, zhang)
+    assert order.assignee == charlie and WorkerLoad.objects.get(user=charlie).open_orders == 1
+    charlie.delete()
+
+    assert WorkOrder.objects.get(pk=order.pk).assignee_id is None
+    assert not WorkerLoad.objects.filter(user_id=charlie.pk).exists()
+    _loads_match_the_orders()
+
+
+@pytest.mark.django_db
+def test_after_a_migration_the_triggers_are_back_and_the_counts_fresh(alice, zhang, back_office, charlie):
+    from django.db import connection
+
+    from kefu.tickets import workload
+    from kefu.tickets.models import WorkerLoad
+
+    _fault(alice, zhang)
+    workload.uninstall(connection)  # as SQLite does when a migration rebuilds the table
+    _fault(alice, zhang)  # not counted meanwhile
+    workload.reinstall_after_migrate(using=connection.alias)
+
+    assert _loads_match_the_orders() == {charlie.pk: 1, back_office.ed.pk: 1}
+    _fault(alice, zhang)  # counted again
+    assert sum(WorkerLoad.objects.values_list("open_orders", flat=True)) == 3
+    _loads_match_the_orders()

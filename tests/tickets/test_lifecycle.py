@@ -224,8 +224,8 @@ def test_hold_and_resume_record_the_reason(alice, zhang, dtv_fault, back_office,
     assert (order.status, order.paused_at) == (Status.IN_PROGRESS, None)
 
 
-@pytest.mark.django_db
-def test_processes_take_numbers_in_blocks_and_never_share_one(alice, zhang, dtv_fault):
+@pytest.mark.django_db(transaction=True)  # numbers come in blocks only outside a transaction
+def test_processes_take_numbers_in_blocks_and_never_share_one():
     import datetime as dt
 
     from django.utils import timezone
@@ -233,22 +233,27 @@ def test_processes_take_numbers_in_blocks_and_never_share_one(alice, zhang, dtv_
     from kefu.tickets.services import orders as order_services
 
     day = timezone.make_aware(dt.datetime(2026, 11, 23, 9, 0))
-
-    def open_one() -> str:
-        return services.create_order(
-            actor=alice,
-            order_type=dtv_fault,
-            customer=zhang,
-            title="t",
-            fields=FAULT_FIELDS,
-            auto_dispatch=False,
-            at=day,
-        ).number
-
-    first_process = [open_one() for _ in range(3)]
+    first_process = [order_services.next_order_number(day) for _ in range(3)]
     order_services.forget_reserved_numbers()  # as a second process starts with no block
-    second_process = [open_one() for _ in range(2)]
+    second_process = [order_services.next_order_number(day) for _ in range(2)]
 
     block = order_services.NUMBER_BLOCK
     assert first_process == [f"GD20261123{n:06d}" for n in (1, 2, 3)]
     assert second_process == [f"GD20261123{n:06d}" for n in (block + 1, block + 2)]
+
+
+@pytest.mark.django_db
+def test_a_number_taken_inside_a_transaction_keeps_no_block_behind(alice, zhang, dtv_fault):
+    import datetime as dt
+
+    from django.db import connection
+    from django.utils import timezone
+
+    from kefu.tickets.services import orders as order_services
+
+    day = timezone.make_aware(dt.datetime(2026, 11, 24, 9, 0))
+    assert connection.in_atomic_block  # the test's transaction, which may roll back
+    first, second = order_services.next_order_number(day), order_services.next_order_number(day)
+
+    assert (first, second) == ("GD20261124000001", "GD20261124000002")
+    assert order_services._numbers == {}  # nothing another process could be given again

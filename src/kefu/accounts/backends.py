@@ -31,7 +31,9 @@ class StaffBackend(ModelBackend):
             found = known.get(user_obj.pk)
             if found is None:
                 found = known[user_obj.pk] = _read_permissions(user_obj.pk)
-            user_obj._perm_cache, user_obj._role_codes = set(found[0]), set(found[1])
+            user_obj._perm_cache = set(found[0])
+            if not hasattr(user_obj, "_role_codes"):  # roles this request already read stand
+                user_obj._role_codes = set(found[1])
         return user_obj._perm_cache  # type: ignore[no-any-return]
 
 

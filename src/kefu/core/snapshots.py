@@ -44,7 +44,9 @@ def _after_commit() -> None:
 def _note_change() -> None:
     if connection.in_atomic_block:
         setattr(connection, _CHANGED, True)
-        transaction.on_commit(_after_commit)
+        pending = transaction.get_connection().run_on_commit
+        if not any(hook is _after_commit for _savepoints, hook, _robust in pending):
+            transaction.on_commit(_after_commit)  # once per transaction, however many rows change
 
 
 def _cacheable() -> bool:
@@ -68,6 +70,7 @@ class Snapshot(Generic[T]):
         self.seconds = seconds
         self._value: T | None = None
         self._loaded_at = 0.0
+        self._generation = 0  # bumped by forget(): a load begun before it is not kept
         self._lock = threading.Lock()
         _all.append(self)
 
@@ -77,14 +80,17 @@ class Snapshot(Generic[T]):
         with self._lock:
             if self._value is not None and time.monotonic() - self._loaded_at < self.seconds:
                 return self._value
+            generation = self._generation
         value = self._load()
         with self._lock:
-            self._value, self._loaded_at = value, time.monotonic()
+            if generation == self._generation:  # nothing changed while it was read
+                self._value, self._loaded_at = value, time.monotonic()
         return value
 
     def forget(self) -> None:
         with self._lock:
             self._value = None
+            self._generation += 1
 
     def watch(self, *senders: type[models.Model] | Any, ignore_fields: Iterable[str] = ()) -> Snapshot[T]:
         """Forget this snapshot when a row of these models (or m2m through tables) changes.

@@ -63,7 +63,9 @@ def customer_to_work_for_or_404(user: User, customer_id: int) -> Customer:
     customer = next(iter(Customer.objects.raw(sql, params)), None)
     if customer is None:
         raise Http404("No such customer")
-    customer.service_area = directory.service_area(customer.service_area_id)
+    area = directory.service_area(customer.service_area_id)
+    if area is not None:  # else (an area newer than this process's snapshot) it loads when read
+        customer.service_area = area
     return customer
 
 

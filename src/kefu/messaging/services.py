@@ -173,8 +173,8 @@ def _deliver_outbox() -> None:
     with _delivery_lock:
         if run_at <= _delivery_asked_for[0]:
             return
-        _delivery_asked_for[0] = run_at
-    deliver_outbox.using(run_after=dt.datetime.fromtimestamp(run_at, tz=dt.UTC)).enqueue()
+        deliver_outbox.using(run_after=dt.datetime.fromtimestamp(run_at, tz=dt.UTC)).enqueue()
+        _delivery_asked_for[0] = run_at  # only once the task is written
 
 
 def _deliver_after_commit() -> None:

@@ -8,6 +8,9 @@ class TicketsConfig(AppConfig):
     verbose_name = _("Work orders")
 
     def ready(self) -> None:
-        from kefu.tickets import notices
+        from django.db.models.signals import post_migrate
+
+        from kefu.tickets import notices, workload
 
         notices.register_templates()
+        post_migrate.connect(workload.reinstall_after_migrate, sender=self, dispatch_uid="kefu.tickets.workload")

@@ -48,7 +48,7 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
     with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
         cursor.execute(sql, params, prepare=settings.KEFU_ROUTING_PREPARED)
         row = cursor.fetchone()
-        names = [column.name for column in cursor.description or ()]
+    names = [field.attname for field in User._meta.concrete_fields]  # the order the SQL selects them in
     return User.from_db(connection.alias, names, list(row)) if row is not None else None
 
 
@@ -63,6 +63,7 @@ def _worker_sql(roles: int, paths: int) -> str:
 
     user, member, group = _table(User), _table(User.groups.through), _table(Group)
     covers, area, load = _table(User.areas.through), _table(ServiceArea), _table(WorkerLoad)
+    columns = ", ".join(f"u.{connection.ops.quote_name(field.column)}" for field in User._meta.concrete_fields)
     return f"""
         WITH members AS (
             SELECT u.id, EXISTS (SELECT 1 FROM {covers} c JOIN {area} a ON a.id = c.servicearea_id
@@ -74,7 +75,7 @@ def _worker_sql(roles: int, paths: int) -> str:
         ), candidates AS (
             SELECT id FROM members WHERE covers OR NOT EXISTS (SELECT 1 FROM members WHERE covers)
         )
-        SELECT u.* FROM {user} u JOIN candidates k ON k.id = u.id
+        SELECT {columns} FROM {user} u JOIN candidates k ON k.id = u.id
         LEFT JOIN {load} l ON l.user_id = u.id
         ORDER BY COALESCE(l.open_orders, 0), u.id
         LIMIT 1"""  # noqa: S608 - the models' own table names

@@ -62,6 +62,10 @@ _numbers: dict[dt.date, list[int]] = {}  # day -> [next, last] of this process's
 def next_order_number(at: dt.datetime) -> str:
     """GD + local date + 6-digit sequence of the day: GD20261122000123."""
     day = timezone.localtime(at).date()
+    if connection.in_atomic_block:
+        # The caller's transaction may roll the counter back: keep no block that another
+        # process could then be given too.
+        return f"GD{day:%Y%m%d}{_reserve_numbers(day, 1):06d}"
     with _numbers_lock:
         block = _numbers.get(day)
         if block is None or block[0] > block[1]:
