@@ -124,7 +124,7 @@ if REDIS_URL:
     # Sessions read from the shared cache, written through to the database: every request
     # of every node reads its session, and a sign-out reaches all nodes at once. (Without a
     # shared cache each process would keep its own copy, so sessions stay in the database.)
-    SESSION_ENGINE = "django.contrib.sessions.backends.cached_db"
+    SESSION_ENGINE = "kefu.core.sessions"
     # redis-py's default 5 s socket timeout equals channels_redis's 5 s blocking pop, which
     # closes busy consumers' sockets; give the socket more room than the pop.
     CHANNEL_LAYERS = {
