@@ -18,7 +18,10 @@ def insert_unless_exists(instances: Sequence[models.Model], *, conflict: Sequenc
     exists (`where`: the predicate of a partial unique index, in SQL); returns the new ids, in
     order. A single instance that was inserted gets its id and is marked saved.
     """
-    return _insert(instances, conflict=conflict, where=where)
+    ids = _insert(instances, conflict=conflict, where=where)
+    if len(instances) == 1 and ids:
+        _mark_saved(instances, ids)
+    return ids
 
 
 def insert_rows(instances: Sequence[models.Model]) -> list[int]:
@@ -28,12 +31,16 @@ def insert_rows(instances: Sequence[models.Model]) -> list[int]:
     ids = _insert(instances)
     if len(ids) != len(instances):  # pragma: no cover - the database inserted what it was given
         raise RuntimeError(f"inserted {len(ids)} of {len(instances)} rows")
-    connection = transaction.get_connection()
+    _mark_saved(instances, ids)
+    return ids
+
+
+def _mark_saved(instances: Sequence[models.Model], ids: Sequence[int]) -> None:
+    alias = transaction.get_connection().alias
     for instance, new_id in zip(instances, ids, strict=True):
         instance.pk = new_id
         instance._state.adding = False
-        instance._state.db = connection.alias
-    return ids
+        instance._state.db = alias
 
 
 def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), where: str = "") -> list[int]:
@@ -60,9 +67,4 @@ def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), 
     )
     with connection.cursor() as cursor:
         cursor.execute(sql, values)
-        ids = [found[0] for found in cursor.fetchall()]
-    if len(instances) == 1 and ids:
-        instances[0].pk = ids[0]
-        instances[0]._state.adding = False
-        instances[0]._state.db = connection.alias
-    return ids
+        return [found[0] for found in cursor.fetchall()]

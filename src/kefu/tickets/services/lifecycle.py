@@ -194,34 +194,14 @@ def event_for(
     )
 
 
-def record_event(
-    order: WorkOrder,
-    *,
-    actor: Any,
-    kind: str,
-    from_status: str = "",
-    to_status: str = "",
-    reason: str = "",
-    channel: str = Channel.DESK,
-    data: dict[str, Any] | None = None,
-    at: dt.datetime | None = None,
-) -> OrderEvent:
-    event = event_for(
-        order,
-        actor=actor,
-        kind=kind,
-        from_status=from_status,
-        to_status=to_status,
-        reason=reason,
-        channel=channel,
-        data=data,
-        at=at,
-    )
+def record_event(order: WorkOrder, **fields: Any) -> OrderEvent:
+    """Save one event of the order's history (the fields of `event_for`)."""
+    event = event_for(order, **fields)
     event.save(force_insert=True)
     return event
 
 
-def move(
+def transition(
     order: WorkOrder,
     action: Action,
     *,
@@ -231,12 +211,12 @@ def move(
     data: dict[str, Any] | None = None,
     at: dt.datetime,
 ) -> OrderEvent | None:
-    """Apply the status change of an already-checked action and record it."""
+    """Apply the status change of an already-checked action; its event, not yet saved."""
     if action.target is None:
         return None
     before = order.status
     order.status = action.target
-    return record_event(
+    return event_for(
         order,
         actor=actor,
         kind=EventKind.TRANSITION,
@@ -247,3 +227,11 @@ def move(
         data={"action": action.code, **(data or {})},
         at=at,
     )
+
+
+def move(order: WorkOrder, action: Action, **fields: Any) -> OrderEvent | None:
+    """Apply the status change of an already-checked action and record it."""
+    event = transition(order, action, **fields)
+    if event is not None:
+        event.save(force_insert=True)
+    return event

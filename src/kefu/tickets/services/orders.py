@@ -43,6 +43,7 @@ from kefu.tickets.services.lifecycle import (
     event_for,
     move,
     record_event,
+    transition,
 )
 
 
@@ -317,10 +318,8 @@ def _dispatch(
     reason: str,
     at: dt.datetime,
     channel: str,
-    policy_is_fresh: bool = False,
 ) -> None:
-    """`policy_is_fresh`: the order's policy was chosen a moment ago (it is being created), so
-    only its deadlines are computed again, on the team's calendar."""
+    """Dispatch or re-dispatch an order already written (a new order is dispatched before it is)."""
     action = ACTIONS["redispatch" if order.status in ACTIONS["redispatch"].sources else "dispatch"]
     if awaits_payment(order):
         raise BusinessRuleError(
@@ -333,7 +332,7 @@ def _dispatch(
     )
     if order.sla_policy_id is None or order.dispatch_count == 1:
         # The team's calendar is known only now: deadlines follow it from the creation time.
-        sla.apply_policy(order, order.created_at, reuse_policy=policy_is_fresh)
+        sla.apply_policy(order, order.created_at)
     order.save()
     if event is not None:
         event.save(force_insert=True)
@@ -352,24 +351,17 @@ def _assign(
     action: Action | None = None,
 ) -> OrderEvent | None:
     """Put the order in the team's (and person's) hands; returns its transition event, unsaved."""
-    action = action or ACTIONS["dispatch"]
     order.team, order.assignee = team, assignee
     order.dispatched_at = at
     order.dispatch_count += 1
-    before = order.status
-    if action.target is None:
-        return None
-    order.status = action.target
-    return event_for(
+    return transition(
         order,
+        action or ACTIONS["dispatch"],
         actor=actor,
-        kind=EventKind.TRANSITION,
-        from_status=before,
-        to_status=action.target,
         reason=reason,
         channel=channel,
         at=at,
-        data={"action": action.code, "team": team.name if team else "", "assignee": str(assignee) if assignee else ""},
+        data={"team": team.name if team else "", "assignee": str(assignee) if assignee else ""},
     )
 
 
