@@ -227,7 +227,13 @@ def test_customer_chats_agents_answer_transfer_and_the_chat_is_on_record(
     bob_page.get_by_role("button", name="就绪").click()
     expect(bob_page.locator("#agent-state")).to_contain_text("就绪")
     alice_page.reload()  # the transfer list shows who is at a desk now
+    # Let the desk finish loading (pane, contact list, socket) before acting, as a person would:
+    # a click while the pane is still being put back can send the transfer from a pane that is
+    # replaced before its answer arrives.
+    alice_page.wait_for_load_state("networkidle")
     pane = alice_page.locator("#panes .pane:not([hidden])")
+    expect(pane).to_contain_text("光信号异常")
+    expect(alice_page.locator("#agent-desk")).to_have_attribute("data-live", "open")
     pane.get_by_text("转接", exact=True).click()
     pane.get_by_label("转接给").select_option(label="鲍勃 · 就绪")
     pane.get_by_label("给接手座席的备注").fill("光信号异常，客户在家，需上门报修")
