@@ -142,7 +142,11 @@
     ids.forEach(function (id) { ensurePane(id); follow(id); });
     document.querySelectorAll("#panes > .pane").forEach(function (pane) {
       var id = pane.getAttribute("data-contact");
-      if (ids.indexOf(id) === -1 && !pane.hasAttribute("data-closed")) pane.remove();
+      // A pane whose transfer/end request is still in flight stays: its answer replaces it (the
+      // socket's "transferred" event and the list refresh it causes can arrive before that answer).
+      if (ids.indexOf(id) === -1 && !pane.hasAttribute("data-closed") && !pane.querySelector(".htmx-request")) {
+        pane.remove();
+      }
     });
     if (!current || (ids.indexOf(current) === -1 && !byId("pane-" + current))) current = ids[0] || null;
     applySelection();
@@ -426,6 +430,10 @@
     });
   });
   document.body.addEventListener("kefu:contacts-changed", function () { refreshContacts(); refreshState(); });
+  // A failed request from a pane (network, server error) leaves it as it was: let the list decide.
+  document.body.addEventListener("htmx:afterRequest", function (event) {
+    if (!event.detail.successful && event.target.closest && event.target.closest("#panes")) refreshContacts();
+  });
 
   syncPanes();
   tick();
