@@ -103,6 +103,9 @@ TEMPLATES = [
 ]
 
 # --- Database -------------------------------------------------------------
+# Threads per process that serve /api/ and /hooks/ (config/handlers.py); each request in flight
+# holds one, and a database connection while it talks to the database.
+KEFU_HTTP_THREADS = env_int("KEFU_HTTP_THREADS", 12)
 DATABASE_URL = env_str("DATABASE_URL", f"sqlite:///{DATA_DIR / 'kefu.sqlite3'}")
 _database = dj_database_url.parse(DATABASE_URL, conn_max_age=env_int("KEFU_DB_CONN_MAX_AGE", 0))
 if _database["ENGINE"] == "django.db.backends.sqlite3":
@@ -114,6 +117,10 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
         "timeout": 20,
     }
     _database["TEST"] = {"NAME": str(DATA_DIR / "test-kefu.sqlite3")}
+if _database.get("OPTIONS", {}).get("pool") is True:
+    # `?pool=true`: a psycopg pool per process, as large as the threads that serve the API and
+    # webhooks (pages take a connection from it too, and wait for one when all are out).
+    _database["OPTIONS"]["pool"] = {"min_size": 2, "max_size": KEFU_HTTP_THREADS}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

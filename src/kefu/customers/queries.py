@@ -6,7 +6,6 @@ or branch filter can later be added here in one place (ARCHITECTURE §5).
 
 from __future__ import annotations
 
-import functools
 import re
 from dataclasses import dataclass
 
@@ -48,15 +47,17 @@ def customer_for_user_or_404(user: User, customer_id: int) -> Customer:
 def customer_to_work_for_or_404(user: User, customer_id: int) -> Customer:
     """The customer a work order or contact is opened for, as `customer_for_user_or_404` finds
     it (the same scope), in one plain statement: this runs for every order the API opens.
-    Its service area comes from the areas snapshot; other relations load when asked for."""
+    Its service area comes from the areas snapshot; other relations load when asked for. The
+    same statement reads the primary number and address, which `primary_contact` then answers
+    from without asking again."""
     if not user.is_active or not user.has_perm("customers.view_customer"):
         raise Http404("No such customer")
     area_ids = area_ids_visible_to(user)
     if area_ids is not None and not area_ids:
         raise Http404("No such customer")
     table = connection.ops.quote_name(Customer._meta.db_table)
-    sql = f"SELECT * FROM {table} WHERE id = %s"  # noqa: S608 - the model's own table
-    params: list[int] = [customer_id]
+    sql = f"SELECT *, {_PRIMARY_COLUMNS} FROM {table} WHERE id = %s"  # noqa: S608 - the model's own table
+    params: list[int] = [customer_id, customer_id, customer_id]
     if area_ids is not None:
         sql += f" AND service_area_id IN ({', '.join(['%s'] * len(area_ids))})"
         params += area_ids
@@ -72,20 +73,19 @@ def customer_to_work_for_or_404(user: User, customer_id: int) -> Customer:
 def primary_contact(customer: Customer) -> tuple[str, str]:
     """The customer's primary (else first) number and address, "" when none, in one query
     (every work order and callback opened for a customer starts from them)."""
+    if hasattr(customer, "primary_number_read"):  # read with the customer (customer_to_work_for_or_404)
+        return customer.primary_number_read or "", customer.primary_address_read or ""  # type: ignore[attr-defined]
     with connection.cursor() as cursor:
-        cursor.execute(_primary_contact_sql(), [customer.pk, customer.pk])
+        cursor.execute(f"SELECT {_PRIMARY_COLUMNS}", [customer.pk, customer.pk])
         number, address = cursor.fetchone()
     return number or "", address or ""
 
 
-@functools.cache
-def _primary_contact_sql() -> str:
-    numbers = connection.ops.quote_name(ContactNumber._meta.db_table)
-    addresses = connection.ops.quote_name(Address._meta.db_table)
-    return (
-        f"SELECT (SELECT number FROM {numbers} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1), "  # noqa: S608 - the models' own tables
-        f"(SELECT text FROM {addresses} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1)"
-    )
+_NUMBERS, _ADDRESSES = ContactNumber._meta.db_table, Address._meta.db_table
+_PRIMARY_COLUMNS = (
+    f"(SELECT number FROM {_NUMBERS} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1) AS primary_number_read, "  # noqa: S608, E501 - the models' own tables
+    f"(SELECT text FROM {_ADDRESSES} WHERE customer_id = %s ORDER BY is_primary DESC, id LIMIT 1) AS primary_address_read"  # noqa: E501
+)
 
 
 def can_see_personal_data(user: User) -> bool:
