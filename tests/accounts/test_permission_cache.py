@@ -45,3 +45,41 @@ def test_an_inactive_person_has_no_permissions(alice):
     assert fresh(alice).has_perm("tickets.add_workorder")
     User.objects.filter(pk=alice.pk).update(is_active=False)
     assert not fresh(alice).has_perm("tickets.add_workorder")
+
+
+def signed_in_user(user_id: int) -> User | None:
+    from kefu.accounts.backends import StaffBackend
+
+    return StaffBackend().get_user(user_id)  # as the session middleware asks for it
+
+
+@pytest.mark.django_db(transaction=True)  # committed: the test's own changes would turn the cache off
+def test_the_user_row_is_read_once_then_kept_for_later_requests(alice, django_assert_num_queries):
+    with django_assert_num_queries(1):
+        first = signed_in_user(alice.pk)
+    with django_assert_num_queries(0):
+        later = signed_in_user(alice.pk)
+
+    assert first is not None and later is not None and later is not first
+    assert (later.pk, later.username, later.password, later.is_active) == (alice.pk, "alice", alice.password, True)
+    assert not hasattr(later, "_perm_cache")  # each request's caches are its own
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_deactivated_or_renamed_person_is_seen_by_the_next_request(alice):
+    assert signed_in_user(alice.pk) is not None
+    alice.first_name = "爱丽丝"
+    alice.save()
+    assert signed_in_user(alice.pk).first_name == "爱丽丝"  # type: ignore[union-attr]
+    alice.is_active = False
+    alice.save()
+    assert signed_in_user(alice.pk) is None
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_new_password_ends_the_old_sessions_at_once(client, alice):
+    client.force_login(alice)
+    assert client.get("/api/v1/orders").status_code == 200
+    alice.set_password("Another!2026pass")
+    alice.save()
+    assert client.get("/api/v1/orders").status_code == 401

@@ -162,8 +162,8 @@ def signed_in(transactional_db, alice) -> dict[str, str]:
     from django.contrib.sessions.backends.db import SessionStore
     from django.middleware.csrf import _get_new_csrf_string
 
-    from kefu.tickets import defaults
     from kefu.core.models import BusinessCalendar
+    from kefu.tickets import defaults
     from kefu.tickets.models import OrderType, SlaPolicy
 
     if not OrderType.objects.exists():  # an earlier transactional test flushed the migrations' rows

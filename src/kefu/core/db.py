@@ -1,16 +1,66 @@
-"""Idempotent inserts in one statement: `INSERT ... ON CONFLICT DO NOTHING RETURNING id`.
+"""Inserts for the busy paths, and prepared statements on PostgreSQL.
 
+Idempotent inserts in one statement: `INSERT ... ON CONFLICT DO NOTHING RETURNING id`.
 Inbound deliveries, channel messages and notifications are stored once under a unique key. The
 ORM's way — a savepoint, INSERT, catch IntegrityError, roll back to the savepoint — costs three
 round trips and turns every duplicate into an error in the database log. PostgreSQL and SQLite
 (3.35+) both say it in one statement.
+
+On PostgreSQL these inserts (a new work order, its events and notices; an inbound message) and
+the other statements every request of a busy path runs go through `prepared_cursor`: Django
+binds parameters on the client and never prepares, so each execution is parsed and planned
+again and its values quoted into the text in Python. A prepared statement is parsed and
+planned once per connection and gets its values bound by the server. Behind a pooler in
+transaction mode (PgBouncer) prepared statements do not work: set KEFU_ROUTING_PREPARED=0.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import functools
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
 
+from django.conf import settings
 from django.db import models, transaction
+
+# psycopg prepares a statement executed this many times on a connection, or one executed with
+# prepare=True; Django's connections have None, which turns preparing off altogether.
+PREPARE_ONLY_WHEN_ASKED = 2**31 - 1
+
+
+@functools.cache
+def _prepared_cursor_class() -> Any:
+    import psycopg
+
+    class PreparedCursor(psycopg.Cursor):
+        """Server-side binding; each statement prepared once per connection (unless turned off)."""
+
+        def execute(self, query: Any, params: Any = None, *, prepare: bool | None = None, binary: Any = None) -> Any:
+            if prepare is None:
+                prepare = settings.KEFU_ROUTING_PREPARED
+            return super().execute(query, params, prepare=prepare, binary=binary)
+
+    return PreparedCursor
+
+
+@contextmanager
+def prepared_cursor() -> Iterator[Any]:
+    """A cursor on the current PostgreSQL connection whose statements are prepared, wrapped as
+    Django wraps its own (errors, execute wrappers). While queries are logged (DEBUG, a test
+    capturing them) it is Django's own cursor: Django's log cannot show a prepared statement."""
+    connection = transaction.get_connection()
+    if connection.queries_logged:
+        with connection.cursor() as cursor:
+            yield cursor
+        return
+    connection.ensure_connection()
+    raw = connection.connection
+    if settings.KEFU_ROUTING_PREPARED and raw.prepare_threshold is None:
+        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    cursor = _prepared_cursor_class()(raw)
+    with connection.make_cursor(cursor) as wrapped:
+        yield wrapped
 
 
 def insert_unless_exists(instances: Sequence[models.Model], *, conflict: Sequence[str], where: str = "") -> list[int]:
@@ -65,6 +115,6 @@ def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), 
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - the model's own names
         f"VALUES {', '.join([row] * len(instances))} {on_conflict}RETURNING {quote(meta.pk.column)}"
     )
-    with connection.cursor() as cursor:
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [found[0] for found in cursor.fetchall()]

@@ -23,6 +23,8 @@ import psycopg
 from django.conf import settings
 from django.db import connection
 
+from kefu.core.db import PREPARE_ONLY_WHEN_ASKED
+
 # The offer, once the entry and the agent are chosen (and locked), and what it returns for the
 # events. Every value is a bound parameter.
 _OFFER = """
@@ -191,7 +193,6 @@ def available() -> bool:
     return connection.vendor == "postgresql"
 
 
-PREPARE_ONLY_WHEN_ASKED = 2**31 - 1  # psycopg prepares what is executed this often, or with prepare=True
 _prepared_connections: weakref.WeakSet[psycopg.Connection[Any]] = weakref.WeakSet()
 
 

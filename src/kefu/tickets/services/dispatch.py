@@ -6,14 +6,13 @@ from __future__ import annotations
 import functools
 from typing import Any
 
-import psycopg
-from django.conf import settings
 from django.contrib.auth.models import Group
 from django.db import connection
 
 from kefu.accounts import directory
 from kefu.accounts.choices import Role, TeamKind
 from kefu.accounts.models import ServiceArea, Team, User
+from kefu.core.db import prepared_cursor
 from kefu.tickets.models import OrderType, WorkerLoad, WorkOrder
 
 WORKER_ROLES = {
@@ -42,11 +41,8 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
     params = [*paths, team.pk, *roles]
     if connection.vendor != "postgresql":
         return next(iter(User.objects.raw(sql, params)), None)
-    connection.ensure_connection()
-    # Server-side binding, prepared once per connection; behind a transaction-mode pooler the
-    # same switch as the routing decision's turns preparing off (KEFU_ROUTING_PREPARED=0).
-    with connection.wrap_database_errors, psycopg.Cursor(connection.connection) as cursor:
-        cursor.execute(sql, params, prepare=settings.KEFU_ROUTING_PREPARED)
+    with prepared_cursor() as cursor:  # prepared once per connection (core.db)
+        cursor.execute(sql, params)
         row = cursor.fetchone()
     names = [field.attname for field in User._meta.concrete_fields]  # the order the SQL selects them in
     return User.from_db(connection.alias, names, list(row)) if row is not None else None
