@@ -28,6 +28,7 @@ def test_threads_share_one_redis_client_and_see_each_others_writes() -> None:
     thread.join()
     assert handler["default"] is mine  # Django's per-thread objects ...
     assert seen["client"] is mine._cache  # ... share one client
+    assert mine._cache.get_client(write=True) is mine._cache.get_client(write=False)  # and one Redis object
     assert seen["value"] == "工单"
     assert mine.get(key + "-thread") == "会话"
     mine.delete_many([key, key + "-thread"])

@@ -6,6 +6,7 @@ or branch filter can later be added here in one place (ARCHITECTURE §5).
 
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass
 
@@ -16,6 +17,7 @@ from django.http import Http404
 from kefu.accounts import directory
 from kefu.accounts.models import User
 from kefu.accounts.queries import area_ids_visible_to
+from kefu.core.db import prepared_cursor
 from kefu.core.masking import mask_address, mask_id_number, mask_phone
 from kefu.customers.choices import ServiceKind
 from kefu.customers.models import Address, ContactNumber, Customer, Subscription
@@ -55,19 +57,33 @@ def customer_to_work_for_or_404(user: User, customer_id: int) -> Customer:
     area_ids = area_ids_visible_to(user)
     if area_ids is not None and not area_ids:
         raise Http404("No such customer")
-    table = connection.ops.quote_name(Customer._meta.db_table)
-    sql = f"SELECT *, {_PRIMARY_COLUMNS} FROM {table} WHERE id = %s"  # noqa: S608 - the model's own table
+    names = _customer_attnames()
+    sql = f"SELECT {_customer_columns()}, {_PRIMARY_COLUMNS} FROM {Customer._meta.db_table} WHERE id = %s"  # noqa: S608 - the model's own names
     params: list[int] = [customer_id, customer_id, customer_id]
     if area_ids is not None:
         sql += f" AND service_area_id IN ({', '.join(['%s'] * len(area_ids))})"
         params += area_ids
-    customer = next(iter(Customer.objects.raw(sql, params)), None)
-    if customer is None:
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        row = cursor.fetchone()
+    if row is None:
         raise Http404("No such customer")
+    customer = Customer.from_db(connection.alias, names, list(row[: len(names)]))
+    customer.primary_number_read, customer.primary_address_read = row[len(names) :]  # type: ignore[attr-defined]
     area = directory.service_area(customer.service_area_id)
     if area is not None:  # else (an area newer than this process's snapshot) it loads when read
         customer.service_area = area
     return customer
+
+
+@functools.cache
+def _customer_attnames() -> list[str]:
+    return [field.attname for field in Customer._meta.concrete_fields]
+
+
+@functools.cache
+def _customer_columns() -> str:
+    return ", ".join(connection.ops.quote_name(field.column) for field in Customer._meta.concrete_fields)
 
 
 def primary_contact(customer: Customer) -> tuple[str, str]:
