@@ -315,6 +315,19 @@ def _children(pid: int) -> list[int]:
     return result
 
 
+def database_backends(database: str) -> list[int]:
+    """The PostgreSQL backends connected to the bench database, other than this process's."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
+            " AND backend_type = 'client backend'",
+            [database],
+        )
+        return [int(row[0]) for row in cursor.fetchall()]
+
+
 def fail_exit(passed: bool) -> int:
     return 0 if passed else 1
 

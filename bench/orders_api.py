@@ -231,6 +231,10 @@ def main(argv: list[str] | None = None) -> int:
         wall = time.perf_counter() - wall_before
         own_after = resource.getrusage(resource.RUSAGE_SELF)
         cpu_servers = common.server_cpu_seconds([p.pid for p, _ in servers]) - cpu_before
+        # The servers' pools opened their connections during the run: their backends' CPU is
+        # the database's share of it (warm-up included, as for the servers).
+        cpu_database = common.server_cpu_seconds(common.database_backends(connection.settings_dict["NAME"]))
+        connection.close()
     finally:
         common.stop_servers(servers)
     cpu_client = (own_after.ru_utime + own_after.ru_stime) - (own_before.ru_utime + own_before.ru_stime)
@@ -257,8 +261,10 @@ def main(argv: list[str] | None = None) -> int:
     print(common.timing_row("POST /api/v1/orders", timings))
     print(f"\ncreated {outcome['created']:,} in the window ({made_count:,} in all, {dispatched:,} dispatched at once): "
           f"{per_second:,.0f} orders/s")  # fmt: skip
-    print(f"CPU over the whole run ({wall:.0f} s): servers {cpu_servers:.1f} s, client {cpu_client:.1f} s "
-          f"of {wall * (os.cpu_count() or 1):.0f} s available")  # fmt: skip
+    print(f"CPU over the whole run ({wall:.0f} s): servers {cpu_servers:.1f} s, PostgreSQL backends {cpu_database:.1f} s, "
+          f"client {cpu_client:.1f} s of {wall * (os.cpu_count() or 1):.0f} s available")  # fmt: skip
+    print(f"per order: servers {1000 * cpu_servers / made_count:.1f} ms, PostgreSQL {1000 * cpu_database / made_count:.1f} ms, "
+          f"client {1000 * cpu_client / made_count:.2f} ms of CPU")  # fmt: skip
     if outcome["errors"]:
         print("errors:", json.dumps(outcome["errors"], ensure_ascii=False, indent=1))
     print(
@@ -290,6 +296,7 @@ def main(argv: list[str] | None = None) -> int:
                 "errors": outcome["errors"],
                 "cpu_seconds": {
                     "servers": round(cpu_servers, 1),
+                    "database": round(cpu_database, 1),
                     "client": round(cpu_client, 1),
                     "wall": round(wall, 1),
                 },

@@ -188,19 +188,6 @@ def run_http(paths: list[str], ports: list[int], concurrency: int) -> list[float
     return samples
 
 
-def _database_backends(database: str) -> list[int]:
-    """The PostgreSQL backends connected to the bench database, other than this process's."""
-    from django.db import connection
-
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity WHERE datname = %s AND pid <> pg_backend_pid()"
-            " AND backend_type = 'client backend'",
-            [database],
-        )
-        return [int(row[0]) for row in cursor.fetchall()]
-
-
 def check(senders: list[str], paths: list[str]) -> dict[str, int]:
     """What this run stored, found by its own provider ids (a sender drawn at random may have
     sent in an earlier run too), and the contacts of its senders."""
@@ -247,7 +234,7 @@ def measure(via: str, options: argparse.Namespace, seed: int) -> dict[str, Any]:
         try:
             ports = [port for _process, port in servers]
             run_http(warm, ports, len(ports))  # pools open, code paths warm
-            backends = _database_backends(connection.settings_dict["NAME"])
+            backends = common.database_backends(connection.settings_dict["NAME"])
             pids = [process.pid for process, _port in servers]
             cpu_before, database_before = common.server_cpu_seconds(pids), _backend_cpu_seconds(backends)
             own_before = resource.getrusage(resource.RUSAGE_SELF)
