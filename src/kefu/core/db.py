@@ -16,9 +16,11 @@ transaction mode (PgBouncer) prepared statements do not work: set KEFU_ROUTING_P
 
 from __future__ import annotations
 
+import contextlib
 import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -85,6 +87,58 @@ def insert_rows(instances: Sequence[models.Model]) -> list[int]:
     return ids
 
 
+@dataclass(frozen=True)
+class Rows:
+    """Unsaved instances of one model for `insert_together`; with `conflict`, a row whose
+    `conflict` fields exist already (`where`: a partial unique index's predicate) is skipped."""
+
+    instances: Sequence[models.Model]
+    conflict: Sequence[str] = ()
+    where: str = ""
+
+
+def insert_together(*groups: Rows) -> list[list[int]]:
+    """Insert several models' rows at once, all or nothing; returns each group's new ids.
+
+    On PostgreSQL it is one statement (each group an INSERT in a WITH clause), so outside a
+    transaction it commits on its own: one round trip where a transaction of three inserts
+    took five. Elsewhere the inserts run one after the other in a transaction. Instances whose
+    primary key is set (reserved beforehand) are inserted with it. Rows of a group without
+    `conflict`, and a group of one row that was inserted, get their ids and are marked saved.
+    """
+    wanted = [group for group in groups if group.instances]
+    connection = transaction.get_connection()
+    found: list[list[int]]
+    if connection.vendor != "postgresql" or len(wanted) < 2:
+        with transaction.atomic() if len(wanted) > 1 else contextlib.nullcontext():
+            found = [_insert(g.instances, conflict=g.conflict, where=g.where) for g in wanted]
+    else:
+        parts, selects, values = [], [], []
+        for index, group in enumerate(wanted):
+            sql, params = _insert_sql(group.instances, conflict=group.conflict, where=group.where)
+            parts.append(f"g{index} AS ({sql})")
+            pk = connection.ops.quote_name(type(group.instances[0])._meta.pk.column)
+            selects.append(f"SELECT {index}, {pk} FROM g{index}")  # noqa: S608 - the models' own names
+            values += params
+        found = [[] for _group in wanted]
+        with prepared_cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(parts)} {' UNION ALL '.join(selects)}", values)
+            for index, new_id in cursor.fetchall():
+                found[index].append(new_id)
+    answer = iter(found)
+    ids_by_group = []
+    for group in groups:
+        ids = next(answer) if group.instances else []
+        if not group.conflict:
+            if len(ids) != len(group.instances):  # pragma: no cover - the database inserted what it was given
+                raise RuntimeError(f"inserted {len(ids)} of {len(group.instances)} rows")
+            _mark_saved(group.instances, ids)
+        elif len(group.instances) == 1 and ids:
+            _mark_saved(group.instances, ids)
+        ids_by_group.append(ids)
+    return ids_by_group
+
+
 def _mark_saved(instances: Sequence[models.Model], ids: Sequence[int]) -> None:
     alias = transaction.get_connection().alias
     for instance, new_id in zip(instances, ids, strict=True):
@@ -96,11 +150,24 @@ def _mark_saved(instances: Sequence[models.Model], ids: Sequence[int]) -> None:
 def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), where: str = "") -> list[int]:
     if not instances:
         return []
+    connection = transaction.get_connection()
+    sql, values = _insert_sql(instances, conflict=conflict, where=where)
+    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
+        cursor.execute(sql, values)
+        return [found[0] for found in cursor.fetchall()]
+
+
+def _insert_sql(
+    instances: Sequence[models.Model], *, conflict: Sequence[str] = (), where: str = ""
+) -> tuple[str, list[Any]]:
+    """`INSERT ... RETURNING id` of the instances (one model), with the primary key when every
+    instance has one already."""
     model = type(instances[0])
     meta = model._meta
     connection = transaction.get_connection()
     quote = connection.ops.quote_name
-    fields = [field for field in meta.concrete_fields if not field.primary_key]
+    with_pk = all(instance.pk is not None for instance in instances)
+    fields = [field for field in meta.concrete_fields if with_pk or not field.primary_key]
     values = [
         value
         for instance in instances
@@ -115,6 +182,4 @@ def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), 
         f"INSERT INTO {quote(meta.db_table)} ({', '.join(quote(field.column) for field in fields)}) "  # noqa: S608 - the model's own names
         f"VALUES {', '.join([row] * len(instances))} {on_conflict}RETURNING {quote(meta.pk.column)}"
     )
-    with prepared_cursor() if connection.vendor == "postgresql" else connection.cursor() as cursor:
-        cursor.execute(sql, values)
-        return [found[0] for found in cursor.fetchall()]
+    return sql, values

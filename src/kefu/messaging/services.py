@@ -144,14 +144,35 @@ def batch() -> Iterator[None]:
         _batch.reset(token)
     for start in range(0, len(pending), BATCH_ROWS):
         _insert_unless_queued_before(pending[start : start + BATCH_ROWS])
-    if any(message.channel != Channel.IN_APP for message in pending):
+    written(pending)
+
+
+@contextlib.contextmanager
+def collect() -> Iterator[list[OutboundMessage]]:
+    """Gather the messages queued inside, unsaved, for the caller to write with its own rows
+    (a new work order writes them in the statement that writes the order: `core.db.Rows`
+    with `DEDUPE`), then hand them to `written`."""
+    pending: list[OutboundMessage] = []
+    token = _batch.set(pending)
+    try:
+        yield pending
+    finally:
+        _batch.reset(token)
+
+
+DEDUPE = ("dedupe_key",)  # the conflict target of the outbox's rows: a key queued before is skipped
+
+
+def written(messages: list[OutboundMessage]) -> None:
+    """The collected messages were written: deliver those to send once the transaction commits."""
+    if any(message.channel != Channel.IN_APP for message in messages):
         _deliver_after_commit()
 
 
 def _insert_unless_queued_before(messages: list[OutboundMessage]) -> int:
     """One INSERT, no savepoint (a work order queues several notices in its transaction); a key
     queued before is skipped. Returns how many were new."""
-    return len(insert_unless_exists(messages, conflict=["dedupe_key"]))
+    return len(insert_unless_exists(messages, conflict=DEDUPE))
 
 
 # Deliveries asked for within the same quarter second share one task, run at its end: a

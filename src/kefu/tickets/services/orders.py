@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from kefu.contacts.models import Contact
-from kefu.core.db import insert_rows
+from kefu.core.db import Rows, insert_rows, insert_together
 from kefu.core.errors import BusinessRuleError, NotAllowed
 from kefu.customers.models import Customer, Subscription
 from kefu.customers.phones import normalise_phone
@@ -79,10 +79,37 @@ def next_order_number(at: dt.datetime) -> str:
     return f"GD{day:%Y%m%d}{number:06d}"
 
 
+# Work order ids, on PostgreSQL, also in blocks per process (one `nextval` call per block):
+# an order's id is known before it is written, so it is written with its events and notices
+# in one statement. A sequence is never rolled back, so a block taken inside a transaction
+# that rolls back is still this process's alone.
+_ids_lock = threading.Lock()
+_ids: list[int] = []  # this process's unused ids, next last
+
+
+def next_order_id() -> int | None:
+    """A work order id reserved for this process (PostgreSQL); None where the database assigns it."""
+    if connection.vendor != "postgresql":
+        return None
+    with _ids_lock:
+        if not _ids:
+            table = WorkOrder._meta.db_table
+            with connection.cursor() as cursor:
+                cursor.execute(
+                    "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                    [table, NUMBER_BLOCK],
+                )
+                _ids.extend(sorted((row[0] for row in cursor.fetchall()), reverse=True))
+        return _ids.pop()
+
+
 def forget_reserved_numbers() -> None:
-    """Drop this process's unused numbers (tests: the counter rows went with a rollback)."""
+    """Drop this process's unused numbers and ids (tests: the counter rows went with a
+    rollback, a flush may restart the sequence)."""
     with _numbers_lock:
         _numbers.clear()
+    with _ids_lock:
+        _ids.clear()
 
 
 def _reserve_numbers(day: dt.date, count: int) -> int:
@@ -191,26 +218,25 @@ def create_order(
     # day takes it, so holding it through the whole creation would let one order be created
     # at a time. An order that then fails to be written leaves a gap in the day's numbers.
     number = next_order_number(now)
-    with transaction.atomic():
-        return _create_order(
-            actor=actor,
-            order_type=order_type,
-            title=title,
-            customer=customer,
-            subscription=subscription,
-            description=description,
-            cleaned=cleaned,
-            priority=priority,
-            channel=channel,
-            phone=phone,
-            address=address,
-            related_order=related_order,
-            parent=parent,
-            auto_dispatch=auto_dispatch,
-            now=now,
-            source_contact=source_contact,
-            number=number,
-        )
+    return _create_order(
+        actor=actor,
+        order_type=order_type,
+        title=title,
+        customer=customer,
+        subscription=subscription,
+        description=description,
+        cleaned=cleaned,
+        priority=priority,
+        channel=channel,
+        phone=phone,
+        address=address,
+        related_order=related_order,
+        parent=parent,
+        auto_dispatch=auto_dispatch,
+        now=now,
+        source_contact=source_contact,
+        number=number,
+    )
 
 
 def _create_order(
@@ -290,19 +316,35 @@ def _create_order(
         dispatched = _assign(order, team=team, assignee=worker, actor=None, reason="", at=now, channel=Channel.SYSTEM)
         events += [dispatched] if dispatched is not None else []
         sla.apply_policy(order, now, reuse_policy=True)  # the team's calendar is known now
-    with outbox.batch():  # the notices in one INSERT, with the order's transaction
-        insert_rows([order])
-        for event in events:
-            event.order = order  # now that it has its id
-        insert_rows(events)
+    # Everything above only read. The order, its events and its notices are written together:
+    # on PostgreSQL, with an id reserved beforehand, in one statement (a transaction of its own
+    # unless the caller holds one); elsewhere the order first, for its id, in one transaction.
+    reserved = next_order_id()
+    if reserved is None:
+        with transaction.atomic():
+            insert_rows([order])
+            _write_history_and_notices(order, events, dispatched=team is not None, with_order=False)
+    else:
+        order.pk = reserved
+        _write_history_and_notices(order, events, dispatched=team is not None, with_order=True)
+    return order
+
+
+def _write_history_and_notices(
+    order: WorkOrder, events: list[OrderEvent], *, dispatched: bool, with_order: bool
+) -> None:
+    for event in events:
+        event.order = order
+    with outbox.collect() as messages:
         notices.sms_customer(order, "order_created_customer", "created")
-        if team is not None:
+        if dispatched:
             _notify_dispatched(order)
         if order.priority == Priority.URGENT and order.category == Category.FAULT:
             people = notices.senior_staff(order)
             notices.notify_staff(order, "order_urgent", people, "urgent")
             notices.sms_staff(order, "order_urgent", people, "urgent")
-    return order
+    insert_together(Rows([order] if with_order else []), Rows(events), Rows(messages, conflict=outbox.DEDUPE))
+    outbox.written(messages)
 
 
 def awaits_payment(order: WorkOrder) -> bool:
