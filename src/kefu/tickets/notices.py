@@ -10,13 +10,14 @@ from collections.abc import Iterable
 from typing import Any
 
 from django.contrib.auth import get_user_model
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 
 from kefu.accounts import directory
 from kefu.accounts.choices import Role
 from kefu.accounts.models import ServiceArea
 from kefu.messaging.models import Channel
 from kefu.messaging.services import queue_message, register_default_template
+from kefu.tickets.choices import Priority
 from kefu.tickets.models import WorkOrder
 
 TEMPLATES = {
@@ -57,7 +58,7 @@ def order_context(order: WorkOrder, **extra: Any) -> dict[str, Any]:
         "number": order.number,
         "type": order.order_type.name,
         "title": order.title,
-        "priority": order.get_priority_display(),
+        "priority": _priority_label(order.priority),
         "area": order.service_area.name if order.service_area else "",
         "address": order.address,
         "assignee": str(order.assignee) if order.assignee else "—",
@@ -65,6 +66,14 @@ def order_context(order: WorkOrder, **extra: Any) -> dict[str, Any]:
         "resolution": order.resolution[:60],
         **extra,
     }
+
+
+def _priority_label(value: str) -> str:
+    """`get_priority_display()` without its per-call work (three notices per new order ask)."""
+    try:
+        return str(Priority(value).label)
+    except ValueError:
+        return value
 
 
 def area_manager_of(area: ServiceArea | None) -> Any:
@@ -82,17 +91,11 @@ def senior_staff(order: WorkOrder) -> list[Any]:
 
 
 def _link(order: WorkOrder) -> str:
-    return reverse("desk:order_detail", args=[order.number]) if _has_order_page() else ""
-
-
-def _has_order_page() -> bool:
-    from django.urls import NoReverseMatch
-
+    """The order's desk page ("" where the desk is not installed)."""
     try:
-        reverse("desk:order_detail", args=["X"])
+        return reverse("desk:order_detail", args=[order.number])
     except NoReverseMatch:
-        return False
-    return True
+        return ""
 
 
 def notify_staff(order: WorkOrder, template: str, people: Iterable[Any], key: str, **extra: Any) -> None:
