@@ -53,18 +53,6 @@ def signed_in_user(user_id: int) -> User | None:
     return StaffBackend().get_user(user_id)  # as the session middleware asks for it
 
 
-@pytest.mark.django_db(transaction=True)  # committed: the test's own changes would turn the cache off
-def test_the_user_row_is_read_once_then_kept_for_later_requests(alice, django_assert_num_queries):
-    with django_assert_num_queries(1):
-        first = signed_in_user(alice.pk)
-    with django_assert_num_queries(0):
-        later = signed_in_user(alice.pk)
-
-    assert first is not None and later is not None and later is not first
-    assert (later.pk, later.username, later.password, later.is_active) == (alice.pk, "alice", alice.password, True)
-    assert not hasattr(later, "_perm_cache")  # each request's caches are its own
-
-
 @pytest.mark.django_db(transaction=True)
 def test_a_deactivated_or_renamed_person_is_seen_by_the_next_request(alice):
     assert signed_in_user(alice.pk) is not None

@@ -78,3 +78,17 @@ def test_reserved_order_ids_are_unique_and_only_on_postgresql() -> None:
         assert ids == [None] * 45
     else:
         assert len(set(ids)) == 45 and ids == sorted(ids)  # type: ignore[type-var]
+
+
+@pytest.mark.django_db
+def test_a_model_read_by_a_plain_cursor_is_what_the_orm_reads(alice, zhang) -> None:
+    from kefu.customers.models import Customer
+    from kefu.customers.queries import customer_to_work_for_or_404, primary_contact
+
+    found = customer_to_work_for_or_404(alice, zhang.pk)
+    expected = Customer.objects.get(pk=zhang.pk)
+
+    names = [field.attname for field in Customer._meta.concrete_fields]
+    assert [getattr(found, name) for name in names] == [getattr(expected, name) for name in names]
+    assert timezone.is_aware(found.created_at)  # SQLite's converters applied, as the ORM does
+    assert primary_contact(found) == primary_contact(expected)  # read with it, no query of its own

@@ -1,11 +1,9 @@
-"""Django's model backend, reading a member of staff's permissions and roles in one query and
-their user row once per process every few seconds.
+"""Django's model backend, reading a member of staff's permissions and roles in one query.
 
 Every API call and page checks permissions, and the area scoping asks for the roles: Django
 reads the user's own permissions, the groups' permissions and (in `User.role_codes`) the
 group names in three queries. Here it is one, kept per process for a few seconds (see
-`_granted`) and on the user object for the request, as Django does. The user row each signed-in
-request starts from (`get_user`) is kept the same way (see `_rows`)."""
+`_granted`) and on the user object for the request, as Django does."""
 
 from __future__ import annotations
 
@@ -23,23 +21,6 @@ from kefu.core.snapshots import Snapshot
 
 
 class StaffBackend(ModelBackend):
-    def get_user(self, user_id: Any) -> User | None:
-        try:
-            key = int(user_id)
-        except (TypeError, ValueError):
-            return None
-        known = _rows.get()
-        row = known.get(key)
-        if row is None:
-            user = super().get_user(key)
-            if user is None:
-                return None
-            known[key] = tuple(getattr(user, name) for name in _user_columns())
-            return user
-        # A new object per request: a request's caches on it (permissions, roles) stay its own.
-        user = User.from_db(connection.alias, _user_columns(), list(row))
-        return user if self.user_can_authenticate(user) else None
-
     def get_all_permissions(self, user_obj: Any, obj: Any = None) -> set[str]:
         if not user_obj.is_active or user_obj.is_anonymous or obj is not None:
             return set()
@@ -80,29 +61,6 @@ def _nobody_yet() -> Granted:
 _granted: Snapshot[Granted] = Snapshot("staff_permissions", _nobody_yet, seconds=10.0).watch(
     Group, Permission, Group.permissions.through, User.groups.through, User.user_permissions.through
 )
-
-
-# The user row behind each signed-in request, per process. A change saved through the ORM (a
-# password, a deactivation, a new name; not the last sign-in) is seen at once by the process
-# that made it and within 10 s by the others, like roles and permissions above; a person's
-# sessions end everywhere at once when they sign out or their password changes in that process
-# (the session's hash no longer matches). An `update()` that bypasses the ORM's save is seen
-# within the 10 s everywhere.
-UserRows = dict[int, tuple[Any, ...]]  # user id -> the row's values, in `_user_columns()` order
-
-
-def _no_rows_yet() -> UserRows:
-    return {}
-
-
-_rows: Snapshot[UserRows] = Snapshot("staff_users", _no_rows_yet, seconds=10.0).watch(
-    User, ignore_fields=("last_login",)
-)
-
-
-@functools.cache
-def _user_columns() -> list[str]:
-    return [field.attname for field in User._meta.concrete_fields]
 
 
 @functools.cache

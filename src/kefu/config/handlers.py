@@ -74,6 +74,8 @@ class ThreadPool:
 
     def executor(self, loop: asyncio.AbstractEventLoop) -> ThreadPoolExecutor:
         if self._executor is None or self._loop is not loop:
+            if self._executor is not None:
+                self._executor.shutdown(wait=False)  # the old loop's (tests start servers anew)
             self._executor = ThreadPoolExecutor(self.threads, thread_name_prefix="kefu-http")
             self._loop = loop
         return self._executor
@@ -104,14 +106,19 @@ class PooledHandler(ASGIHandler):
         # context variable (audit context, database connections) is seen by the next one
         # that runs in the same thread.
         context = contextvars.copy_context()
-        try:
-            executor = self.pool.executor(loop)
-            response = await loop.run_in_executor(executor, context.run, self._respond, loop, scope, body_file)
-        finally:
-            body_file.close()
+        executor = self.pool.executor(loop)
+        # The thread closes the body file: if this task is cancelled (a server shutting down),
+        # the thread may still be reading it.
+        response = await loop.run_in_executor(executor, context.run, self._respond, loop, scope, body_file)
         await self.send_response(response, send)
 
     def _respond(self, loop: asyncio.AbstractEventLoop, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
+        try:
+            return self._answer(loop, scope, body_file)
+        finally:
+            body_file.close()
+
+    def _answer(self, loop: asyncio.AbstractEventLoop, scope: dict[str, Any], body_file: Any) -> HttpResponseBase:
         # Code that calls async_to_sync (the in-memory channel layer) goes back to this loop,
         # as it would from Django's own thread.
         SyncToAsync.threadlocal.main_event_loop = loop

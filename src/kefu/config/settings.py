@@ -119,8 +119,8 @@ if _database["ENGINE"] == "django.db.backends.sqlite3":
     _database["TEST"] = {"NAME": str(DATA_DIR / "test-kefu.sqlite3")}
 if _database.get("OPTIONS", {}).get("pool") is True:
     # `?pool=true`: a psycopg pool per process, as large as the threads that serve the API and
-    # webhooks (pages take a connection from it too, and wait for one when all are out).
-    _database["OPTIONS"]["pool"] = {"min_size": 2, "max_size": KEFU_HTTP_THREADS}
+    # webhooks and some more for pages and WebSocket consumers, which take theirs from it too.
+    _database["OPTIONS"]["pool"] = {"min_size": 2, "max_size": KEFU_HTTP_THREADS + 6}
 DATABASES = {"default": _database}
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

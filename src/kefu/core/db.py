@@ -21,7 +21,7 @@ import functools
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, TypeVar
 
 from django.conf import settings
 from django.db import models, transaction
@@ -52,6 +52,42 @@ def _prepared_cursor_class(native_placeholders: bool, logged: bool = False) -> A
     return PreparedCursor
 
 
+def _connections_are_kept(connection: Any) -> bool:
+    """Preparing pays only on a connection that outlives the request: a pool or persistent ones."""
+    if not settings.KEFU_ROUTING_PREPARED:
+        return False
+    return bool(connection.settings_dict.get("OPTIONS", {}).get("pool")) or bool(
+        connection.settings_dict.get("CONN_MAX_AGE")
+    )
+
+
+M = TypeVar("M", bound=models.Model)
+
+
+def from_row(model: type[M], row: Sequence[Any]) -> M:
+    """A model instance from a row of its concrete fields' columns (in `_meta.concrete_fields`
+    order), read by a plain cursor: with the converters Django's own queries apply (on SQLite,
+    aware datetimes; JSON decoded)."""
+    connection = transaction.get_connection()
+    values = [
+        functools.reduce(lambda value, convert: convert(value, expression, connection), converters, value)
+        for value, (expression, converters) in zip(row, _converters(model, connection.vendor), strict=True)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in model._meta.concrete_fields], values)
+
+
+@functools.cache
+def _converters(model: type[models.Model], vendor: str) -> list[tuple[Any, list[Any]]]:
+    connection = transaction.get_connection()
+    answer = []
+    for field in model._meta.concrete_fields:
+        expression = field.get_col(model._meta.db_table)
+        answer.append(
+            (expression, connection.ops.get_db_converters(expression) + expression.get_db_converters(connection))
+        )
+    return answer
+
+
 @contextmanager
 def prepared_cursor(*, native_placeholders: bool = False) -> Iterator[Any]:
     """A cursor on the current PostgreSQL connection whose statements are prepared, wrapped as
@@ -73,8 +109,8 @@ def prepared_cursor(*, native_placeholders: bool = False) -> Iterator[Any]:
             with connection.cursor() as cursor:
                 yield cursor
         return
-    if settings.KEFU_ROUTING_PREPARED and raw.prepare_threshold is None:
-        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED
+    if raw.prepare_threshold is None and _connections_are_kept(connection):
+        raw.prepare_threshold = PREPARE_ONLY_WHEN_ASKED  # else psycopg prepares nothing (a new connection each request)
     cursor = _prepared_cursor_class(native_placeholders)(raw)
     with connection.make_cursor(cursor) as wrapped:
         yield wrapped

@@ -17,7 +17,7 @@ from django.http import Http404
 from kefu.accounts import directory
 from kefu.accounts.models import User
 from kefu.accounts.queries import area_ids_visible_to
-from kefu.core.db import prepared_cursor
+from kefu.core.db import from_row, prepared_cursor
 from kefu.core.masking import mask_address, mask_id_number, mask_phone
 from kefu.customers.choices import ServiceKind
 from kefu.customers.models import Address, ContactNumber, Customer, Subscription
@@ -68,7 +68,7 @@ def customer_to_work_for_or_404(user: User, customer_id: int) -> Customer:
         row = cursor.fetchone()
     if row is None:
         raise Http404("No such customer")
-    customer = Customer.from_db(connection.alias, names, list(row[: len(names)]))
+    customer = from_row(Customer, row[: len(names)])
     customer.primary_number_read, customer.primary_address_read = row[len(names) :]  # type: ignore[attr-defined]
     area = directory.service_area(customer.service_area_id)
     if area is not None:  # else (an area newer than this process's snapshot) it loads when read

@@ -12,7 +12,7 @@ from django.db import connection
 from kefu.accounts import directory
 from kefu.accounts.choices import Role, TeamKind
 from kefu.accounts.models import ServiceArea, Team, User
-from kefu.core.db import prepared_cursor
+from kefu.core.db import from_row, prepared_cursor
 from kefu.tickets.models import OrderType, WorkerLoad, WorkOrder
 
 WORKER_ROLES = {
@@ -44,8 +44,7 @@ def choose_worker(team: Team, order_type: OrderType, area: ServiceArea | None) -
     with prepared_cursor() as cursor:  # prepared once per connection (core.db)
         cursor.execute(sql, params)
         row = cursor.fetchone()
-    names = [field.attname for field in User._meta.concrete_fields]  # the order the SQL selects them in
-    return User.from_db(connection.alias, names, list(row)) if row is not None else None
+    return from_row(User, row) if row is not None else None  # the SQL selects the columns in field order
 
 
 def _table(model: Any) -> str:

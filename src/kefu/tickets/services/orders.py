@@ -7,6 +7,7 @@ the order in one transaction, and leaves an event in the order's history.
 from __future__ import annotations
 
 import datetime as dt
+import os
 import threading
 from typing import Any
 
@@ -101,6 +102,15 @@ def next_order_id() -> int | None:
                 )
                 _ids.extend(sorted((row[0] for row in cursor.fetchall()), reverse=True))
         return _ids.pop()
+
+
+def _forget_in_child() -> None:
+    # A forked child must not hand out the numbers and ids its parent holds.
+    _numbers.clear()
+    _ids.clear()
+
+
+os.register_at_fork(after_in_child=_forget_in_child)
 
 
 def forget_reserved_numbers() -> None:
