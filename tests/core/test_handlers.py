@@ -209,3 +209,10 @@ def test_the_api_keeps_its_session_csrf_and_language(app, signed_in, zhang, back
     refusal = (refused[0], json.loads(refused[2])["code"], created[1]["content-language"])
     assert refusal == (409, "type_unknown", "zh-hans")
     assert "x-frame-options" not in created[1]  # the pages' middleware is not run for the API
+
+
+def test_what_the_lean_handlers_skip_is_middleware_the_pages_run(settings) -> None:
+    from kefu.config.handlers import NOT_FOR_API, NOT_FOR_HOOKS
+
+    # a renamed middleware would otherwise stop being skipped without a word
+    assert NOT_FOR_API < NOT_FOR_HOOKS <= set(settings.MIDDLEWARE)

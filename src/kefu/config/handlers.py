@@ -32,7 +32,6 @@ from __future__ import annotations
 import asyncio
 import contextvars
 import os
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
@@ -45,23 +44,24 @@ from django.core.handlers.base import BaseHandler
 from django.http import HttpResponse, HttpResponseBase
 from django.urls import set_script_prefix
 
-HOOK_MIDDLEWARE = (
-    "django.middleware.security.SecurityMiddleware",
-    "kefu.core.metrics.RequestMetricsMiddleware",
-    "django.middleware.common.CommonMiddleware",
-    "kefu.core.audit.AuditContextMiddleware",
+# Of `settings.MIDDLEWARE`, what a browser's pages need and an API client does not ...
+NOT_FOR_API = frozenset(
+    {
+        "whitenoise.middleware.WhiteNoiseMiddleware",
+        "django.contrib.messages.middleware.MessageMiddleware",
+        "django.middleware.clickjacking.XFrameOptionsMiddleware",
+        "django_htmx.middleware.HtmxMiddleware",
+        "axes.middleware.AxesMiddleware",
+    }
 )
-API_MIDDLEWARE = (
-    "django.middleware.security.SecurityMiddleware",
-    "kefu.core.metrics.RequestMetricsMiddleware",
+# ... and what a gateway does not need either: it proves itself to the view.
+NOT_FOR_HOOKS = NOT_FOR_API | {
     "django.contrib.sessions.middleware.SessionMiddleware",
     "kefu.core.language.ChineseFirstMiddleware",
     "django.middleware.locale.LocaleMiddleware",
-    "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
-    "kefu.core.audit.AuditContextMiddleware",
-)
+}
 
 
 class ThreadPool:
@@ -82,14 +82,13 @@ class ThreadPool:
 
 
 class PooledHandler(ASGIHandler):
-    """Django's synchronous request cycle, with a chosen subset of `settings.MIDDLEWARE`, in one
-    call to a fixed pool of threads."""
+    """Django's synchronous request cycle, with `settings.MIDDLEWARE` but `skip`, in one call to
+    a fixed pool of threads."""
 
-    def __init__(self, middleware: Iterable[str], pool: ThreadPool) -> None:
+    def __init__(self, skip: frozenset[str], pool: ThreadPool) -> None:
         BaseHandler.__init__(self)  # not ASGIHandler's: it would build an async chain
-        wanted = set(middleware)
         everything = settings.MIDDLEWARE
-        settings.MIDDLEWARE = [path for path in everything if path in wanted]
+        settings.MIDDLEWARE = [path for path in everything if path not in skip]
         try:
             self.load_middleware(is_async=False)
         finally:
@@ -149,8 +148,8 @@ class PooledHandler(ASGIHandler):
 def route_http(pages: Any) -> Any:
     """An ASGI app sending `/api/` and `/hooks/` to pooled handlers, everything else to `pages`."""
     pool = ThreadPool(settings.KEFU_HTTP_THREADS)
-    api = PooledHandler(API_MIDDLEWARE, pool)
-    hooks = PooledHandler(HOOK_MIDDLEWARE, pool)
+    api = PooledHandler(NOT_FOR_API, pool)
+    hooks = PooledHandler(NOT_FOR_HOOKS, pool)
 
     async def route(scope: dict[str, Any], receive: Any, send: Any) -> None:
         path = scope.get("path", "")

@@ -121,21 +121,14 @@ def insert_unless_exists(instances: Sequence[models.Model], *, conflict: Sequenc
     exists (`where`: the predicate of a partial unique index, in SQL); returns the new ids, in
     order. A single instance that was inserted gets its id and is marked saved.
     """
-    ids = _insert(instances, conflict=conflict, where=where)
-    if len(instances) == 1 and ids:
-        _mark_saved(instances, ids)
-    return ids
+    return insert_together(Rows(instances, conflict, where))[0]
 
 
 def insert_rows(instances: Sequence[models.Model]) -> list[int]:
     """Insert the unsaved `instances` (one model) in one statement; each gets its id and is
     marked saved. Like `bulk_create` without its per-call query compilation, for the rows
     a busy path writes every time (a new work order, its events, its notices). No signals."""
-    ids = _insert(instances)
-    if len(ids) != len(instances):  # pragma: no cover - the database inserted what it was given
-        raise RuntimeError(f"inserted {len(ids)} of {len(instances)} rows")
-    _mark_saved(instances, ids)
-    return ids
+    return insert_together(Rows(instances))[0]
 
 
 @dataclass(frozen=True)
@@ -203,16 +196,10 @@ def _mark_saved(instances: Sequence[models.Model], ids: Sequence[int]) -> None:
 
 
 def _insert(instances: Sequence[models.Model], *, conflict: Sequence[str] = (), where: str = "") -> list[int]:
-    if not instances:
-        return []
     connection = transaction.get_connection()
-    if connection.vendor == "postgresql":
-        sql, values = _insert_sql(instances, conflict=conflict, where=where, first=1)
-        opened = prepared_cursor(native_placeholders=True)
-    else:
-        sql, values = _insert_sql(instances, conflict=conflict, where=where)
-        opened = connection.cursor()
-    with opened as cursor:
+    native = connection.vendor == "postgresql"
+    sql, values = _insert_sql(instances, conflict=conflict, where=where, first=1 if native else None)
+    with prepared_cursor(native_placeholders=True) if native else connection.cursor() as cursor:
         cursor.execute(sql, values)
         return [found[0] for found in cursor.fetchall()]
 

@@ -136,12 +136,8 @@ def batch() -> Iterator[None]:
     """Write the messages queued inside in a few multi-row INSERTs when the block ends (the SLA
     scan raises hundreds of alarms at once). Inside, `queue_message` returns the unsaved message,
     and a repeated `dedupe_key` is dropped when the rows are written."""
-    pending: list[OutboundMessage] = []
-    token = _batch.set(pending)
-    try:
+    with collect() as pending:
         yield
-    finally:
-        _batch.reset(token)
     for start in range(0, len(pending), BATCH_ROWS):
         _insert_unless_queued_before(pending[start : start + BATCH_ROWS])
     written(pending)

@@ -333,27 +333,26 @@ def _create_order(
     if reserved is None:
         with transaction.atomic():
             insert_rows([order])
-            _write_history_and_notices(order, events, dispatched=team is not None, with_order=False)
+            _write_with_history_and_notices(order, events)
     else:
         order.pk = reserved
-        _write_history_and_notices(order, events, dispatched=team is not None, with_order=True)
+        _write_with_history_and_notices(order, events)
     return order
 
 
-def _write_history_and_notices(
-    order: WorkOrder, events: list[OrderEvent], *, dispatched: bool, with_order: bool
-) -> None:
+def _write_with_history_and_notices(order: WorkOrder, events: list[OrderEvent]) -> None:
+    """The new order (unless written already), its events and its notices, in one go."""
     for event in events:
         event.order = order
     with outbox.collect() as messages:
         notices.sms_customer(order, "order_created_customer", "created")
-        if dispatched:
+        if order.team_id is not None:  # dispatched at once
             _notify_dispatched(order)
         if order.priority == Priority.URGENT and order.category == Category.FAULT:
             people = notices.senior_staff(order)
             notices.notify_staff(order, "order_urgent", people, "urgent")
             notices.sms_staff(order, "order_urgent", people, "urgent")
-    insert_together(Rows([order] if with_order else []), Rows(events), Rows(messages, conflict=outbox.DEDUPE))
+    insert_together(Rows([order] if order._state.adding else []), Rows(events), Rows(messages, conflict=outbox.DEDUPE))
     outbox.written(messages)
 
 
